@@ -1,0 +1,25 @@
+/* cli.h: the capplan commands. Each takes the arguments after its name (argv[0] is the
+ * command name) and returns the process exit code (SPEC §6); only main() exits. */
+#ifndef CAP_CLI_H
+#define CAP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int cap_cmd_plan(int argc, char **argv);
+int cap_cmd_validate(int argc, char **argv);
+int cap_cmd_simulate(int argc, char **argv);
+int cap_cmd_devices(int argc, char **argv);
+int cap_cmd_generate(int argc, char **argv);
+
+/* Set by the SIGINT/SIGTERM handler; long loops poll it and stop cleanly. */
+extern volatile int cap_interrupted;
+
+/* Argument helpers: parse the whole string or report "OPTION: ..." on stderr. */
+bool cap_parse_double(const char *option, const char *text, double *value);
+bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t hi, int64_t *value);
+
+/* The folder name for a scenario in a batch: its file name without folder and extension. */
+void cap_scenario_stem(const char *path, char *buffer, size_t size);
+
+#endif

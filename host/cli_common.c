@@ -1,0 +1,51 @@
+/* cli_common.c: argument parsing helpers shared by the commands (see cli.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+volatile int cap_interrupted = 0;
+
+bool cap_parse_double(const char *option, const char *text, double *value)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+        fprintf(stderr, "capplan: %s: '%s' is not a finite number\n", option, text);
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t hi, int64_t *value)
+{
+    double v;
+    /* Accept 1e6-style counts: planners write sample counts that way. */
+    if (!cap_parse_double(option, text, &v))
+        return false;
+    if (v != floor(v) || v < (double)lo || v > (double)hi) {
+        fprintf(stderr, "capplan: %s: '%s' must be a whole number in [%lld, %lld]\n", option, text,
+                (long long)lo, (long long)hi);
+        return false;
+    }
+    *value = (int64_t)v;
+    return true;
+}
+
+void cap_scenario_stem(const char *path, char *buffer, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buffer, size, "%s", base);
+    char *dot = strrchr(buffer, '.');
+    if (dot && dot != buffer)
+        *dot = '\0';
+    if (buffer[0] == '\0' || strcmp(buffer, ".") == 0 || strcmp(buffer, "..") == 0)
+        snprintf(buffer, size, "scenario");
+}

@@ -1,0 +1,370 @@
+/* cmd_simulate.c: `capplan simulate` and `capplan devices`.
+ *
+ * simulate: load the scenario, take the plan (the LP's, the MIP's with --integer, or one
+ * read back with --plan plan.csv), hand the flat problem to the Monte Carlo engine, print
+ * the statistics and write mc.json, cost_hist.csv and plots. A progress bar goes to stderr
+ * when it is a terminal and the run lasts over about two seconds.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mc_bridge.h"
+#include "mc_report.h"
+#include "plan.h"
+#include "plan_csv.h"
+#include "scenario_load.h"
+
+static const char simulate_usage[] =
+    "usage: capplan simulate SCENARIO [options]\n"
+    "Stress-test a plan against uncertain demand and outages with Monte Carlo.\n"
+    "\n"
+    "  -n, --samples N           samples (default: the scenario's uncertainty.samples)\n"
+    "  -s, --seed S              seed (default: the scenario's uncertainty.seed)\n"
+    "  -b, --backend B           auto (GPU when present), cpu or cuda (default auto)\n"
+    "  -d, --demand-scale A:B:STEP  rerun at demand scales A..B on the same random numbers\n"
+    "  -r, --recourse R          none (shortfall pays its penalty) or greedy (unused\n"
+    "                            on-demand/spot capacity covers it first); default none\n"
+    "  -p, --plan FILE           evaluate this plan.csv instead of solving the LP\n"
+    "  -i, --integer             solve the plan in integer mode first\n"
+    "  -o, --out DIR             write mc.json, cost_hist.csv and plots into DIR\n"
+    "      --threads N           CPU threads (default: all)\n"
+    "      --chunk N             samples per chunk (memory bound; results do not change)\n"
+    "      --bins N              cost histogram bins (default 50)\n"
+    "      --no-plots            do not run gnuplot\n"
+    "  -j, --json                print mc.json to stdout instead of the table\n"
+    "  -q, --quiet               no progress bar, no table\n"
+    "  -h, --help                this text\n"
+    "\n"
+    "Exit codes: 0 done, 2 bad usage or invalid scenario or plan, 3 infeasible plan model,\n"
+    "4 the requested backend is not available, 1 runtime failure.\n";
+
+typedef struct {
+    const char *scenario_path, *plan_path, *out_dir;
+    int64_t samples, seed, threads, chunk, bins;
+    bool has_samples, has_seed, integer, plots, json, quiet;
+    cap_mc_backend_kind backend;
+    cap_mc_recourse recourse;
+    double *scales;
+    int scale_count;
+} simulate_args;
+
+/* "A:B:STEP" -> A, A+STEP, ..., B (inclusive, to rounding). */
+static bool parse_scales(const char *text, simulate_args *args)
+{
+    double from, to, step;
+    char extra;
+    if (sscanf(text, "%lf:%lf:%lf%c", &from, &to, &step, &extra) != 3 || !isfinite(from) ||
+        !isfinite(to) || !isfinite(step) || from < 0 || to < from || step <= 0) {
+        fprintf(stderr,
+                "capplan simulate: --demand-scale wants FROM:TO:STEP with "
+                "0 <= FROM <= TO and STEP > 0, got '%s'\n",
+                text);
+        return false;
+    }
+    double points = floor((to - from) / step + 1e-9) + 1;
+    if (points > 10000) {
+        fprintf(stderr, "capplan simulate: --demand-scale gives %.0f points (at most 10000)\n",
+                points);
+        return false;
+    }
+    free(args->scales);
+    args->scale_count = (int)points;
+    args->scales = malloc((size_t)args->scale_count * sizeof *args->scales);
+    if (!args->scales)
+        return false;
+    for (int i = 0; i < args->scale_count; i++)
+        args->scales[i] = from + i * step;
+    return true;
+}
+
+static int parse_simulate_args(int argc, char **argv, simulate_args *args)
+{
+    static const struct option options[] = {
+        {"samples", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
+        {"backend", required_argument, NULL, 'b'},  {"demand-scale", required_argument, NULL, 'd'},
+        {"recourse", required_argument, NULL, 'r'}, {"plan", required_argument, NULL, 'p'},
+        {"integer", no_argument, NULL, 'i'},        {"out", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 'T'},  {"chunk", required_argument, NULL, 'C'},
+        {"bins", required_argument, NULL, 'B'},     {"no-plots", no_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},           {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    memset(args, 0, sizeof *args);
+    args->plots = true;
+    optind = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "n:s:b:d:r:p:io:jqh", options, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (!cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->samples))
+                return 2;
+            args->has_samples = true;
+            break;
+        case 's':
+            if (!cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->seed))
+                return 2;
+            args->has_seed = true;
+            break;
+        case 'b':
+            if (strcmp(optarg, "auto") == 0)
+                args->backend = CAP_MC_BACKEND_AUTO;
+            else if (strcmp(optarg, "cpu") == 0)
+                args->backend = CAP_MC_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0)
+                args->backend = CAP_MC_BACKEND_CUDA;
+            else {
+                fprintf(stderr, "capplan simulate: --backend must be auto, cpu or cuda\n");
+                return 2;
+            }
+            break;
+        case 'd':
+            if (!parse_scales(optarg, args))
+                return 2;
+            break;
+        case 'r':
+            if (strcmp(optarg, "none") == 0)
+                args->recourse = CAP_MC_RECOURSE_NONE;
+            else if (strcmp(optarg, "greedy") == 0)
+                args->recourse = CAP_MC_RECOURSE_GREEDY;
+            else {
+                fprintf(stderr, "capplan simulate: --recourse must be none or greedy\n");
+                return 2;
+            }
+            break;
+        case 'p':
+            args->plan_path = optarg;
+            break;
+        case 'i':
+            args->integer = true;
+            break;
+        case 'o':
+            args->out_dir = optarg;
+            break;
+        case 'T':
+            if (!cap_parse_int64("--threads", optarg, 1, 1024, &args->threads))
+                return 2;
+            break;
+        case 'C':
+            if (!cap_parse_int64("--chunk", optarg, 1, INT64_C(1) << 40, &args->chunk))
+                return 2;
+            break;
+        case 'B':
+            if (!cap_parse_int64("--bins", optarg, 1, 100000, &args->bins))
+                return 2;
+            break;
+        case 'P':
+            args->plots = false;
+            break;
+        case 'j':
+            args->json = true;
+            break;
+        case 'q':
+            args->quiet = true;
+            break;
+        case 'h':
+            fputs(simulate_usage, stdout);
+            return -1;
+        default:
+            fputs(simulate_usage, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "capplan simulate: give exactly one scenario\n\n%s", simulate_usage);
+        return 2;
+    }
+    args->scenario_path = argv[optind];
+    return 0;
+}
+
+/* ---- progress bar --------------------------------------------------------------------- */
+
+typedef struct {
+    double start, last_draw;
+    bool enabled, drawn;
+} progress_state;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress_draw(void *user, double done)
+{
+    progress_state *p = user;
+    if (!p->enabled)
+        return;
+    double now = now_seconds(), elapsed = now - p->start;
+    if (elapsed < 2.0 || (now - p->last_draw < 0.1 && done < 1.0))
+        return;
+    p->last_draw = now;
+    p->drawn = true;
+    int filled = (int)(done * 30.0 + 0.5);
+    char bar[31];
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    double eta = done > 0 ? elapsed * (1.0 - done) / done : 0.0;
+    fprintf(stderr, "\r[%s] %5.1f%%  %.0f s elapsed, %.0f s left ", bar, 100.0 * done, elapsed,
+            eta);
+    fflush(stderr);
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+static int obtain_plan(const simulate_args *args, const cap_scenario *s, cap_plan **plan)
+{
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_status rc;
+    if (args->plan_path) {
+        rc = cap_plan_read_csv(args->plan_path, s, plan, &diag);
+    } else {
+        cap_plan_options options;
+        cap_plan_options_init(&options);
+        options.integer = args->integer;
+        rc = cap_plan_solve(s, &options, plan, &diag);
+        if (rc == CAP_OK && (*plan)->status != CAP_PLAN_OPTIMAL &&
+            (*plan)->status != CAP_PLAN_FEASIBLE) {
+            fprintf(stderr, "%s: the planning model is %s; nothing to simulate\n",
+                    args->scenario_path, cap_plan_status_name((*plan)->status));
+            if ((*plan)->diagnosis)
+                fprintf(stderr, "%s", (*plan)->diagnosis);
+            rc = (*plan)->status == CAP_PLAN_UNDEFINED ? CAP_ERR_RUNTIME : CAP_ERR_INFEASIBLE;
+            cap_plan_free(*plan);
+            *plan = NULL;
+        }
+    }
+    cap_diag_print(&diag, stderr);
+    cap_diag_free(&diag);
+    return rc;
+}
+
+static int run_simulation(const simulate_args *args, const cap_scenario *s, const cap_plan *plan)
+{
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_mc_bridge bridge;
+    cap_status rc = cap_mc_bridge_build(s, plan, &bridge, &diag);
+    if (rc != CAP_OK) {
+        cap_diag_print(&diag, stderr);
+        cap_diag_free(&diag);
+        return rc;
+    }
+    cap_mc_options options;
+    cap_mc_options_init(&options);
+    options.samples = args->has_samples ? args->samples : s->samples;
+    options.seed = args->has_seed ? (uint64_t)args->seed : s->seed;
+    options.recourse = args->recourse;
+    options.backend = args->backend;
+    options.scales = args->scales;
+    options.scale_count = args->scale_count;
+    options.threads = (int)args->threads;
+    options.chunk = args->chunk;
+    if (args->bins > 0)
+        options.histogram_bins = (int)args->bins;
+    progress_state progress = {now_seconds(), 0.0, !args->quiet && isatty(STDERR_FILENO), false};
+    options.progress = progress_draw;
+    options.progress_user = &progress;
+    options.cancel = &cap_interrupted;
+
+    cap_mc_result *result = NULL;
+    char error[512] = "";
+    int code = cap_mc_run(&bridge.problem, &options, &result, error, sizeof error);
+    if (progress.drawn)
+        fputc('\n', stderr);
+    if (code != CAP_MC_OK) {
+        fprintf(stderr, "capplan simulate: %s\n",
+                cap_interrupted ? "interrupted; no results written" : error);
+        cap_mc_bridge_free(&bridge);
+        cap_diag_free(&diag);
+        return code;
+    }
+    cap_mc_report_info info = {
+        .backend_kind = strncmp(result->backend, "cuda", 4) == 0 ? "cuda" : "cpu",
+        .recourse = args->recourse == CAP_MC_RECOURSE_GREEDY ? "greedy" : "none",
+        .plan_source = args->plan_path ? args->plan_path
+                       : args->integer ? "mip"
+                                       : "lp",
+        .plan_cost = bridge.problem.plan_cost,
+    };
+    if (args->json) {
+        json_t *root = cap_mc_report_json(s, result, &info);
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        fputc('\n', stdout);
+        json_decref(root);
+    } else if (!args->quiet) {
+        cap_mc_report_print(stdout, s, result, &info);
+    }
+    if (args->out_dir) {
+        rc = cap_mc_report_write(args->out_dir, s, result, &info, args->plots, &diag);
+        cap_diag_print(&diag, stderr);
+        if (rc != CAP_OK)
+            code = rc;
+        else if (!args->quiet && !args->json)
+            fprintf(stderr, "results written to %s/\n", args->out_dir);
+    }
+    cap_mc_result_free(result);
+    cap_mc_bridge_free(&bridge);
+    cap_diag_free(&diag);
+    return code;
+}
+
+int cap_cmd_simulate(int argc, char **argv)
+{
+    simulate_args args;
+    int code = parse_simulate_args(argc, argv, &args);
+    if (code != 0) {
+        free(args.scales);
+        return code < 0 ? 0 : code;
+    }
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_scenario *s = NULL;
+    code = cap_scenario_load(args.scenario_path, &s, &diag);
+    cap_diag_print(&diag, stderr);
+    cap_diag_free(&diag);
+    cap_plan *plan = NULL;
+    if (code == CAP_OK)
+        code = obtain_plan(&args, s, &plan);
+    if (code == CAP_OK)
+        code = run_simulation(&args, s, plan);
+    cap_plan_free(plan);
+    cap_scenario_free(s);
+    free(args.scales);
+    return code;
+}
+
+int cap_cmd_devices(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs("usage: capplan devices\nList the Monte Carlo backends found: CUDA devices and "
+              "OpenMP threads.\n",
+              stdout);
+        return 0;
+    }
+    printf("cpu: OpenMP, %d threads\n", cap_mc_cpu_threads());
+    if (!cap_mc_cuda_compiled()) {
+        printf("cuda: not built (configure with nvcc present, or -DCAPPLAN_CUDA=ON)\n");
+        return 0;
+    }
+    int count = cap_mc_cuda_device_count();
+    if (count == 0)
+        printf("cuda: built, but no CUDA device or driver found\n");
+    for (int i = 0; i < count; i++) {
+        cap_mc_device device;
+        if (cap_mc_cuda_device_info(i, &device) == 0)
+            printf("cuda:%d: %s, %.1f GiB, compute capability %d.%d, %d multiprocessors\n", i,
+                   device.name, device.memory_gib, device.major, device.minor,
+                   device.multiprocessors);
+    }
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* plot.c: run gnuplot on a script written beside its data (see plot.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "plot.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "outfile.h"
+
+bool cap_plot_available(void)
+{
+    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* Runs `gnuplot -e "outfile='TEMP'" SCRIPT` with `dir` as working folder, output silenced. */
+static bool run_gnuplot(const char *dir, const char *script, const char *temp_png)
+{
+    char define[1024];
+    snprintf(define, sizeof define, "outfile='%s'", temp_png);
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+        }
+        if (chdir(dir) != 0)
+            _exit(127);
+        execlp("gnuplot", "gnuplot", "-e", define, script, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+cap_status cap_plot_render(const char *dir, const char *name, const char *body, cap_diag *diag)
+{
+    char script_name[256], png_name[256], temp_png[300];
+    snprintf(script_name, sizeof script_name, "%s.gp", name);
+    snprintf(png_name, sizeof png_name, "%s.png", name);
+    snprintf(temp_png, sizeof temp_png, ".%s.png.tmp-%ld", name, (long)getpid());
+
+    cap_outfile out;
+    cap_status rc = cap_outfile_open(&out, dir, script_name, diag);
+    if (rc != CAP_OK)
+        return rc;
+    fprintf(out.file,
+            "# %s: drawn by capplan; run `gnuplot %s` in this folder to redraw %s\n"
+            "if (!exists(\"outfile\")) outfile = '%s'\n"
+            "set terminal pngcairo size 1000,620 font 'sans,10'\n"
+            "set output outfile\n"
+            "set grid\n"
+            "set datafile separator ','\n"
+            "%s\n",
+            script_name, script_name, png_name, png_name, body);
+    rc = cap_outfile_commit(&out, diag);
+    if (rc != CAP_OK)
+        return rc;
+    if (!cap_plot_available()) {
+        cap_diag_add(diag, "gnuplot not found: %s/%s not drawn (its data and script are there)",
+                     dir, png_name);
+        return CAP_OK;
+    }
+    char temp_path[4096], final_path[4096];
+    snprintf(temp_path, sizeof temp_path, "%s/%s", dir, temp_png);
+    snprintf(final_path, sizeof final_path, "%s/%s", dir, png_name);
+    if (!run_gnuplot(dir, script_name, temp_png) || rename(temp_path, final_path) != 0) {
+        unlink(temp_path);
+        cap_diag_add(diag, "%s: gnuplot failed to draw the plot", final_path);
+        return CAP_ERR_RUNTIME;
+    }
+    return CAP_OK;
+}

@@ -1,0 +1,24 @@
+/* plot.h: PNG plots drawn by gnuplot, with their data and script kept beside them.
+ *
+ * The caller writes NAME.dat (whole or not at all, through outfile.h); cap_plot_render
+ * writes NAME.gp and runs gnuplot in `dir`, which draws into a temporary file that is
+ * renamed to NAME.png. The script draws NAME.png when run by hand, so a user can restyle
+ * it: `cd DIR && gnuplot NAME.gp`.
+ */
+#ifndef CAP_PLOT_H
+#define CAP_PLOT_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+
+/* True when a gnuplot program can be run. */
+bool cap_plot_available(void);
+
+/* `body` is gnuplot text after the terminal and output lines (titles, plot command).
+ * Returns CAP_OK (also when gnuplot is missing: then only the script is written and a
+ * note is added to `diag`), CAP_ERR_RUNTIME when the script cannot be written or gnuplot
+ * fails. */
+cap_status cap_plot_render(const char *dir, const char *name, const char *body, cap_diag *diag);
+
+#endif

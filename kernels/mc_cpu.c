@@ -1,0 +1,159 @@
+/* mc_cpu.c: the OpenMP backend, the fallback and the oracle for the CUDA one.
+ *
+ * A job's blocks of CAP_MC_BLOCK samples are shared among threads (dynamic schedule); a
+ * thread simulates a block CAP_MC_CPU_LANES samples at a time with mc_sample.h and folds
+ * them, in sample order, into that block's own partial. No state is shared between blocks,
+ * so which thread ran a block changes nothing. The lane loops vectorise; the simulation is
+ * compiled for x86-64, x86-64-v3 (AVX2) and x86-64-v4 (AVX-512) and picked at load time
+ * (IEEE arithmetic without contraction is the same on all three).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "mc_internal.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&     \
+    !defined(CAPPLAN_NO_CLONES)
+#define CAP_MC_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#define CAP_MC_HAVE_CLONES 1
+#else
+#define CAP_MC_CLONES
+#define CAP_MC_HAVE_CLONES 0
+#endif
+
+#define CAP_MC_CPU_DEFAULT_CHUNK ((int64_t)256 * CAP_MC_BLOCK)
+
+const char *cap_mc_cpu_simd(void)
+{
+#if CAP_MC_HAVE_CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
+        return "avx512";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("bmi2"))
+        return "avx2";
+    return "sse2";
+#else
+    return "generic";
+#endif
+}
+
+CAP_MC_CLONES
+static void simulate_lanes(const cap_mc_model *m, double *ws, double *rec, int lanes,
+                           uint64_t first_sample)
+{
+    cap_mc_lanes l = {ws, rec, CAP_MC_CPU_LANES, 0, lanes, first_sample};
+    cap_mc_simulate(m, l);
+}
+
+static void reduce_lanes(const cap_mc_model *m, const cap_mc_job *job, const double *rec,
+                         int lanes, int64_t first_sample, double *pd, int64_t *pc)
+{
+    int64_t units = cap_mc_units(m) * m->scale_count;
+    for (int64_t u = 0; u < units; u++)
+        cap_mc_reduce_unit(m, u, rec, CAP_MC_CPU_LANES, 0, lanes, pd, pc);
+    for (int64_t r = 0; job->store && r < job->store_rows; r++)
+        memcpy(job->store + r * job->store_pitch + first_sample, rec + r * CAP_MC_CPU_LANES,
+               (size_t)lanes * sizeof(double));
+}
+
+static void histogram_lanes(const cap_mc_hist *h, const double *rec, int lanes)
+{
+    for (int i = 0; i < h->row_count; i++) {
+        const double *x = rec + h->row[i] * CAP_MC_CPU_LANES;
+        for (int j = 0; j < lanes; j++) {
+            int64_t b = cap_mc_bin(x[j], h->lo[i], h->inv_width[i], h->bins[i]);
+            int64_t *slot = b < 0 ? &h->at_min[i] : &h->counts[h->offset[i] + b];
+#pragma omp atomic
+            (*slot)++;
+        }
+    }
+}
+
+static void run_block(const cap_mc_model *m, const cap_mc_job *job, int64_t block, double *ws,
+                      double *rec)
+{
+    int64_t first = job->first_sample + block * CAP_MC_BLOCK;
+    int64_t end = job->first_sample + job->sample_count;
+    int64_t count = end - first < CAP_MC_BLOCK ? end - first : CAP_MC_BLOCK;
+    double *pd = job->partial_d + block * cap_mc_partial_doubles(m) * m->scale_count;
+    int64_t *pc = job->partial_c + block * cap_mc_partial_counts(m) * m->scale_count;
+    if (job->kind == CAP_MC_JOB_MOMENTS)
+        cap_mc_partial_start(m, pd, pc);
+    for (int64_t off = 0; off < count; off += CAP_MC_CPU_LANES) {
+        int lanes = (int)(count - off < CAP_MC_CPU_LANES ? count - off : CAP_MC_CPU_LANES);
+        simulate_lanes(m, ws, rec, lanes, (uint64_t)(first + off));
+        if (job->kind == CAP_MC_JOB_MOMENTS)
+            reduce_lanes(m, job, rec, lanes, first + off, pd, pc);
+        else
+            histogram_lanes(job->hist, rec, lanes);
+    }
+}
+
+static int cpu_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size)
+{
+    const cap_mc_model *m = backend->state;
+    if (job->kind == CAP_MC_JOB_FLUSH)
+        return CAP_MC_OK; /* histogram counts were added in place */
+    int64_t blocks = (job->sample_count + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
+    size_t ws_size = (size_t)cap_mc_ws_rows(m) * CAP_MC_CPU_LANES * sizeof(double);
+    size_t rec_size = (size_t)cap_mc_rec_rows(m) * CAP_MC_CPU_LANES * sizeof(double);
+    int failed = 0;
+#pragma omp parallel num_threads(backend->threads)
+    {
+        double *ws = malloc(ws_size), *rec = malloc(rec_size);
+        if (!ws || !rec) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < blocks; b++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (!stop)
+                run_block(m, job, b, ws, rec);
+        }
+        free(ws);
+        free(rec);
+    }
+    if (failed) {
+        snprintf(error, (size_t)error_size, "mc: out of memory for the CPU workspace");
+        return CAP_MC_ERR_RUNTIME;
+    }
+    return CAP_MC_OK;
+}
+
+static void cpu_free(cap_mc_backend *backend)
+{
+    free(backend);
+}
+
+int cap_mc_backend_cpu_create(const cap_mc_model *model, const cap_mc_options *options,
+                              cap_mc_backend **out, char *error, int error_size)
+{
+    cap_mc_backend *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(error, (size_t)error_size, "mc: out of memory");
+        return CAP_MC_ERR_RUNTIME;
+    }
+    b->name = "cpu";
+    b->threads = options->threads > 0 ? options->threads : omp_get_max_threads();
+    int64_t chunk = options->chunk > 0 ? options->chunk : CAP_MC_CPU_DEFAULT_CHUNK;
+    b->chunk = (chunk + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK;
+    snprintf(b->device, sizeof b->device, "OpenMP, %d threads, %s", b->threads,
+             cap_mc_cpu_simd());
+    b->run = cpu_run;
+    b->free = cpu_free;
+    b->state = (void *)model;
+    *out = b;
+    return CAP_MC_OK;
+}

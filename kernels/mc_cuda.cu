@@ -1,0 +1,634 @@
+/* mc_cuda.cu: the CUDA backend, device discovery and the RNG timing hook.
+ *
+ * A job (chunk) runs as: simulate (one fused kernel, or per period small kernels around
+ * cuBLAS GEMMs), then reduce (one thread per block of CAP_MC_BLOCK samples and statistic,
+ * folding lanes in sample order exactly as the CPU does), then copies the block partials
+ * and, when asked, the kept per-sample rows to the host. Per-sample state lives in chunk-
+ * wide lane arrays (item i of lane j at i * stride + j), which is coalesced for the kernels
+ * and column-major for cuBLAS. Device memory is bounded by the chunk, never by the sample
+ * count. Invariants: every CUDA call and kernel launch is checked (CAP_CUDA_CHECK); CUDA is
+ * initialised only by the functions here, which the engine calls only when the CUDA backend
+ * runs or a device count is asked for; cuBLAS only when the GEMM variant runs on a device.
+ * Built with -fmad=false: the model's arithmetic is not contracted, as on the CPU.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <curand.h>
+
+#include "mc_internal.h"
+
+#define CAP_CUDA_THREADS        128
+#define CAP_CUDA_MAX_CHUNK      ((int64_t)16 << 20)
+#define CAP_CUDA_MEMORY_DEFAULT ((double)(8ll << 30)) /* at most 8 GiB of lane arrays */
+
+/* ---- the one error check: statement, file, line ------------------------------------------- */
+
+static bool cap_cuda_failed(cudaError_t status)
+{
+    return status != cudaSuccess;
+}
+static bool cap_cuda_failed(cublasStatus_t status)
+{
+    return status != CUBLAS_STATUS_SUCCESS;
+}
+static bool cap_cuda_failed(curandStatus_t status)
+{
+    return status != CURAND_STATUS_SUCCESS;
+}
+static const char *cap_cuda_describe(cudaError_t status)
+{
+    return cudaGetErrorString(status);
+}
+static const char *cap_cuda_describe(cublasStatus_t status)
+{
+    return cublasGetStatusString(status);
+}
+static const char *cap_cuda_describe(curandStatus_t status)
+{
+    static char text[32];
+    snprintf(text, sizeof text, "cuRAND status %d", (int)status);
+    return text;
+}
+
+static int cap_cuda_fail(const char *what, const char *statement, const char *file, int line,
+                         char *error, int error_size)
+{
+    if (error && error_size > 0)
+        snprintf(error, (size_t)error_size, "mc: CUDA: %s:%d: %s: %s", file, line, statement,
+                 what);
+    return CAP_MC_ERR_RUNTIME;
+}
+
+/* Needs `error` and `error_size` in scope; returns CAP_MC_ERR_RUNTIME from the caller. */
+#define CAP_CUDA_CHECK(statement)                                                                 \
+    do {                                                                                          \
+        auto status_ = (statement);                                                               \
+        if (cap_cuda_failed(status_))                                                             \
+            return cap_cuda_fail(cap_cuda_describe(status_), #statement, __FILE__, __LINE__,      \
+                                 error, error_size);                                              \
+    } while (0)
+
+/* ---- discovery ---------------------------------------------------------------------------- */
+
+extern "C" bool cap_mc_cuda_compiled(void)
+{
+    return true;
+}
+
+extern "C" int cap_mc_cuda_probe(char *message, int message_size)
+{
+    int count = 0;
+    cudaError_t status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess) {
+        if (message && message_size > 0)
+            snprintf(message, (size_t)message_size, "%s", cudaGetErrorString(status));
+        cudaGetLastError(); /* clear the sticky-free error so later calls start clean */
+        return 0;
+    }
+    if (count == 0 && message && message_size > 0)
+        snprintf(message, (size_t)message_size, "no CUDA device");
+    return count;
+}
+
+extern "C" int cap_mc_cuda_device_count(void)
+{
+    return cap_mc_cuda_probe(NULL, 0);
+}
+
+extern "C" int cap_mc_cuda_device_info(int index, cap_mc_device *device)
+{
+    if (index < 0 || index >= cap_mc_cuda_device_count())
+        return CAP_MC_ERR_BACKEND;
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, index) != cudaSuccess) {
+        cudaGetLastError();
+        return CAP_MC_ERR_BACKEND;
+    }
+    memset(device, 0, sizeof *device);
+    snprintf(device->name, sizeof device->name, "%s", prop.name);
+    device->memory_gib = (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0);
+    device->major = prop.major;
+    device->minor = prop.minor;
+    device->multiprocessors = prop.multiProcessorCount;
+    return CAP_MC_OK;
+}
+
+/* ---- kernels ------------------------------------------------------------------------------ */
+
+/* One thread per sample, the whole path (mc_sample.h, as the CPU runs it). */
+__global__ void cap_mc_fused_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride,
+                                    int lanes, uint64_t first_sample)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    cap_mc_simulate(&m, l);
+}
+
+/* GEMM variant, period t: the steps of cap_mc_simulate around the two GEMMs. */
+__global__ void cap_mc_start_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride,
+                                    int lanes, uint64_t first_sample)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    cap_mc_records_start(&m, l);
+    cap_mc_demand_start(&m, l);
+    cap_mc_record_demand(&m, l, 0);
+    cap_mc_draw_outages(&m, l, 0);
+}
+
+__global__ void cap_mc_normals_kernel(cap_mc_model m, double *ws, int64_t stride, int lanes,
+                                      uint64_t first_sample, int t)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    cap_mc_lanes l = {ws, NULL, stride, lane, lane + 1, first_sample};
+    cap_mc_draw_normals(&m, l, t);
+}
+
+__global__ void cap_mc_shocks_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride,
+                                     int lanes, uint64_t first_sample, int t)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    cap_mc_apply_shocks(&m, l);
+    cap_mc_record_demand(&m, l, t);
+    cap_mc_draw_outages(&m, l, t);
+}
+
+__global__ void cap_mc_settle_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride,
+                                     int lanes, uint64_t first_sample, int t)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    for (int k = 0; k < m.scale_count; k++)
+        cap_mc_settle(&m, l, t, k);
+}
+
+/* One thread per (block, unit): the same fold as the CPU's, lanes in ascending order. */
+__global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t stride,
+                                     int lanes, double *pd, int64_t *pc)
+{
+    int64_t units = cap_mc_units(&m) * m.scale_count;
+    int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
+    int64_t pdn = cap_mc_partial_doubles(&m) * m.scale_count;
+    int64_t pcn = cap_mc_partial_counts(&m) * m.scale_count;
+    for (int64_t id = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; id < blocks * units;
+         id += (int64_t)gridDim.x * blockDim.x) {
+        int64_t block = id / units, unit = id % units;
+        int begin = (int)(block * CAP_MC_BLOCK);
+        int end = begin + CAP_MC_BLOCK < lanes ? begin + CAP_MC_BLOCK : lanes;
+        double *d = pd + block * pdn;
+        int64_t *c = pc + block * pcn;
+        cap_mc_unit_start(&m, unit, d, c);
+        cap_mc_reduce_unit(&m, unit, rec, stride, begin, end, d, c);
+    }
+}
+
+__global__ void cap_mc_histogram_kernel(const double *rec, int64_t stride, int lanes, int rows,
+                                        const int64_t *row, const double *lo,
+                                        const double *inv_width, const int64_t *bins,
+                                        const int64_t *offset, unsigned long long *counts,
+                                        unsigned long long *at_min)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    for (int i = blockIdx.y; i < rows; i += gridDim.y) {
+        int64_t b = cap_mc_bin(rec[row[i] * stride + lane], lo[i], inv_width[i], bins[i]);
+        atomicAdd(b < 0 ? &at_min[i] : &counts[offset[i] + b], 1ull);
+    }
+}
+
+__global__ void cap_mc_rng_kernel(cap_mc_model m, double *out, int64_t pairs)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < pairs;
+         i += (int64_t)gridDim.x * blockDim.x)
+        cap_mc_normal_pair(cap_mc_philox(&m, (uint64_t)i, 1, CAP_MC_STREAM_NORMAL, 0),
+                           &out[2 * i], &out[2 * i + 1]);
+}
+
+static unsigned grid_for(int64_t threads)
+{
+    int64_t blocks = (threads + CAP_CUDA_THREADS - 1) / CAP_CUDA_THREADS;
+    return (unsigned)(blocks < 1 ? 1 : (blocks > 65535 * 32 ? 65535 * 32 : blocks));
+}
+
+/* ---- backend state ------------------------------------------------------------------------ */
+
+typedef struct {
+    cap_mc_model model; /* device pointers */
+    void *arrays[32];
+    int array_count;
+    int device;
+    cap_mc_cuda_variant variant;
+    int64_t stride; /* lanes per chunk, multiple of CAP_MC_BLOCK */
+    double *ws, *rec, *pd;
+    int64_t *pc;
+    double *gemm_coef; /* [T][W * offering_rows]: column-major O_r x W per period */
+    cublasHandle_t blas;
+    bool have_blas;
+    /* pass 2 */
+    bool hist_ready;
+    int hist_rows;
+    int64_t *d_row, *d_bins, *d_offset;
+    double *d_lo, *d_inv_width;
+    unsigned long long *d_counts, *d_at_min;
+} cuda_state;
+
+template <typename T>
+static int upload(cuda_state *st, const T *host, int64_t count, const T **out, char *error,
+                  int error_size)
+{
+    T *dev = NULL;
+    size_t bytes = (size_t)(count > 0 ? count : 1) * sizeof(T);
+    CAP_CUDA_CHECK(cudaMalloc((void **)&dev, bytes));
+    st->arrays[st->array_count++] = dev;
+    if (count > 0 && host)
+        CAP_CUDA_CHECK(cudaMemcpy(dev, host, (size_t)count * sizeof(T), cudaMemcpyHostToDevice));
+    else
+        CAP_CUDA_CHECK(cudaMemset(dev, 0, bytes));
+    *out = dev;
+    return CAP_MC_OK;
+}
+
+static int upload_model(cuda_state *st, const cap_mc_model *h, char *error, int error_size)
+{
+    cap_mc_model *d = &st->model;
+    *d = *h;
+    int64_t W = h->workload_count, O = h->offering_count, T = h->period_count;
+    int64_t nnz = h->delivery_start[T * W], rnnz = h->recourse_start[T * W];
+    int s = CAP_MC_OK;
+#define UP(field, count)                                                                          \
+    if ((s = upload(st, h->field, (count), &d->field, error, error_size)) != CAP_MC_OK)         \
+    return s
+    UP(sigma, W);
+    UP(half_var, W);
+    UP(chol, W * W);
+    UP(demand, W * T);
+    UP(hours, T);
+    UP(scales, h->scale_count);
+    UP(penalty_hours, W * T);
+    UP(provider_threshold, h->provider_rows);
+    UP(offering_threshold, h->offering_rows);
+    UP(offering_provider, h->offering_rows);
+    UP(availability, h->offering_rows);
+    UP(delivery_start, T * W + 1);
+    UP(delivery_offering, nnz);
+    UP(delivery_coef, nnz);
+    UP(thr, W * O);
+    UP(spare_capacity, O * T);
+    UP(price_hours, O * T);
+    UP(priority, W);
+    UP(recourse_start, T * W + 1);
+    UP(recourse_offering, rnnz);
+#undef UP
+    return CAP_MC_OK;
+}
+
+/* Dense per-period coefficients thr * plan for the delivered-H100e GEMM, from the CSR. */
+static int upload_gemm_coef(cuda_state *st, const cap_mc_model *h, char *error, int error_size)
+{
+    int64_t W = h->workload_count, T = h->period_count, OR = h->offering_rows;
+    size_t count = (size_t)(T * W * OR > 0 ? T * W * OR : 1);
+    double *dense = (double *)calloc(count, sizeof(double));
+    if (!dense)
+        return cap_cuda_fail("out of host memory", "calloc", __FILE__, __LINE__, error,
+                             error_size);
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t w = 0; w < W; w++)
+            for (int64_t e = h->delivery_start[t * W + w]; e < h->delivery_start[t * W + w + 1];
+                 e++)
+                dense[t * W * OR + w * OR + h->delivery_offering[e]] = h->delivery_coef[e];
+    const double *dev = NULL;
+    int status = upload(st, dense, (int64_t)count, &dev, error, error_size);
+    free(dense);
+    st->gemm_coef = (double *)dev;
+    return status;
+}
+
+static void cuda_free(cap_mc_backend *backend)
+{
+    if (!backend)
+        return;
+    cuda_state *st = (cuda_state *)backend->state;
+    if (st) {
+        cudaSetDevice(st->device);
+        for (int i = 0; i < st->array_count; i++)
+            cudaFree(st->arrays[i]);
+        cudaFree(st->ws), cudaFree(st->rec), cudaFree(st->pd), cudaFree(st->pc);
+        cudaFree(st->d_row), cudaFree(st->d_bins), cudaFree(st->d_offset);
+        cudaFree(st->d_lo), cudaFree(st->d_inv_width), cudaFree(st->d_counts);
+        cudaFree(st->d_at_min);
+        if (st->have_blas)
+            cublasDestroy(st->blas);
+        cudaGetLastError();
+        free(st);
+    }
+    free(backend);
+}
+
+/* ---- one job ------------------------------------------------------------------------------ */
+
+static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error,
+                          int error_size)
+{
+    cap_mc_fused_kernel<<<grid_for(lanes), CAP_CUDA_THREADS>>>(st->model, st->ws, st->rec,
+                                                               st->stride, lanes, first);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    return CAP_MC_OK;
+}
+
+static int simulate_gemm(cuda_state *st, int lanes, uint64_t first, char *error, int error_size)
+{
+    const cap_mc_model *m = &st->model;
+    int W = m->workload_count, OR = m->offering_rows;
+    int64_t ld = st->stride;
+    const double one = 1.0, zero = 0.0;
+    unsigned grid = grid_for(lanes);
+    double *n_rows = st->ws + cap_mc_row_n(m, 0) * ld, *z_rows = st->ws + cap_mc_row_z(m, 0) * ld;
+    double *a_rows = st->ws + cap_mc_row_a(m, 0) * ld, *d_rows = st->ws + cap_mc_row_d(m, 0) * ld;
+    for (int t = 0; t < m->period_count; t++) {
+        if (t == 0) {
+            cap_mc_start_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes, first);
+            CAP_CUDA_CHECK(cudaGetLastError());
+        } else {
+            if (m->any_sigma) {
+                cap_mc_normals_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, ld, lanes, first, t);
+                CAP_CUDA_CHECK(cudaGetLastError());
+                if (!m->chol_identity) /* Z' (lanes x W) = N' (lanes x W) L^T */
+                    CAP_CUDA_CHECK(cublasDgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, W,
+                                               &one, n_rows, ld, m->chol, W, &zero, z_rows, ld));
+            }
+            cap_mc_shocks_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes,
+                                                             first, t);
+            CAP_CUDA_CHECK(cudaGetLastError());
+        }
+        /* D' (lanes x W) = A' (lanes x O_r) G_t^T, G_t^T stored column-major O_r x W */
+        if (OR > 0)
+            CAP_CUDA_CHECK(cublasDgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, OR, &one,
+                                       a_rows, ld, st->gemm_coef + (int64_t)t * W * OR, OR,
+                                       &zero, d_rows, ld));
+        else
+            CAP_CUDA_CHECK(cudaMemset2D(d_rows, (size_t)ld * sizeof(double), 0,
+                                        (size_t)lanes * sizeof(double), (size_t)W));
+        cap_mc_settle_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes, first, t);
+        CAP_CUDA_CHECK(cudaGetLastError());
+    }
+    return CAP_MC_OK;
+}
+
+static int prepare_histograms(cuda_state *st, const cap_mc_hist *h, char *error, int error_size)
+{
+    size_t rows = (size_t)(h->row_count > 0 ? h->row_count : 1);
+    size_t bins = (size_t)(h->total_bins > 0 ? h->total_bins : 1);
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_row, rows * sizeof(int64_t)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_bins, rows * sizeof(int64_t)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_offset, rows * sizeof(int64_t)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_lo, rows * sizeof(double)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_inv_width, rows * sizeof(double)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_at_min, rows * sizeof(unsigned long long)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->d_counts, bins * sizeof(unsigned long long)));
+    size_t n = (size_t)h->row_count;
+    CAP_CUDA_CHECK(cudaMemcpy(st->d_row, h->row, n * sizeof(int64_t), cudaMemcpyHostToDevice));
+    CAP_CUDA_CHECK(cudaMemcpy(st->d_bins, h->bins, n * sizeof(int64_t), cudaMemcpyHostToDevice));
+    CAP_CUDA_CHECK(
+        cudaMemcpy(st->d_offset, h->offset, n * sizeof(int64_t), cudaMemcpyHostToDevice));
+    CAP_CUDA_CHECK(cudaMemcpy(st->d_lo, h->lo, n * sizeof(double), cudaMemcpyHostToDevice));
+    CAP_CUDA_CHECK(
+        cudaMemcpy(st->d_inv_width, h->inv_width, n * sizeof(double), cudaMemcpyHostToDevice));
+    CAP_CUDA_CHECK(cudaMemset(st->d_at_min, 0, rows * sizeof(unsigned long long)));
+    CAP_CUDA_CHECK(cudaMemset(st->d_counts, 0, bins * sizeof(unsigned long long)));
+    st->hist_rows = h->row_count;
+    st->hist_ready = true;
+    return CAP_MC_OK;
+}
+
+static int flush_histograms(cuda_state *st, const cap_mc_hist *h, char *error, int error_size)
+{
+    if (!st->hist_ready)
+        return CAP_MC_OK;
+    size_t rows = (size_t)h->row_count, bins = (size_t)h->total_bins;
+    unsigned long long *counts = (unsigned long long *)malloc((bins + rows + 1) * sizeof *counts);
+    if (!counts)
+        return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error,
+                             error_size);
+    cudaError_t a = cudaMemcpy(counts, st->d_counts, bins * sizeof *counts, cudaMemcpyDeviceToHost);
+    cudaError_t b =
+        cudaMemcpy(counts + bins, st->d_at_min, rows * sizeof *counts, cudaMemcpyDeviceToHost);
+    if (a == cudaSuccess && b == cudaSuccess) {
+        for (size_t i = 0; i < bins; i++)
+            h->counts[i] += (int64_t)counts[i];
+        for (size_t i = 0; i < rows; i++)
+            h->at_min[i] += (int64_t)counts[bins + i];
+    }
+    free(counts);
+    CAP_CUDA_CHECK(a);
+    CAP_CUDA_CHECK(b);
+    CAP_CUDA_CHECK(cudaMemset(st->d_counts, 0, (bins ? bins : 1) * sizeof(unsigned long long)));
+    CAP_CUDA_CHECK(cudaMemset(st->d_at_min, 0, (rows ? rows : 1) * sizeof(unsigned long long)));
+    return CAP_MC_OK;
+}
+
+static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size)
+{
+    cuda_state *st = (cuda_state *)backend->state;
+    const cap_mc_model *m = &st->model;
+    CAP_CUDA_CHECK(cudaSetDevice(st->device));
+    if (job->kind == CAP_MC_JOB_FLUSH)
+        return flush_histograms(st, job->hist, error, error_size);
+    int lanes = (int)job->sample_count;
+    uint64_t first = (uint64_t)job->first_sample;
+    int status = st->variant == CAP_MC_CUDA_GEMM ? simulate_gemm(st, lanes, first, error, error_size)
+                                                 : simulate_fused(st, lanes, first, error, error_size);
+    if (status != CAP_MC_OK)
+        return status;
+    if (job->kind == CAP_MC_JOB_HISTOGRAM) {
+        if (!st->hist_ready && (status = prepare_histograms(st, job->hist, error, error_size)))
+            return status;
+        if (st->hist_rows > 0) {
+            dim3 grid(grid_for(lanes), st->hist_rows < 65535 ? st->hist_rows : 65535);
+            cap_mc_histogram_kernel<<<grid, CAP_CUDA_THREADS>>>(
+                st->rec, st->stride, lanes, st->hist_rows, st->d_row, st->d_lo, st->d_inv_width,
+                st->d_bins, st->d_offset, st->d_counts, st->d_at_min);
+            CAP_CUDA_CHECK(cudaGetLastError());
+        }
+        CAP_CUDA_CHECK(cudaDeviceSynchronize());
+        return CAP_MC_OK;
+    }
+    int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
+    int64_t units = cap_mc_units(m) * m->scale_count;
+    cap_mc_reduce_kernel<<<grid_for(blocks * units), CAP_CUDA_THREADS>>>(*m, st->rec, st->stride,
+                                                                         lanes, st->pd, st->pc);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    size_t pd_bytes = (size_t)(blocks * cap_mc_partial_doubles(m) * m->scale_count) * sizeof(double);
+    size_t pc_bytes = (size_t)(blocks * cap_mc_partial_counts(m) * m->scale_count) * sizeof(int64_t);
+    CAP_CUDA_CHECK(cudaMemcpy(job->partial_d, st->pd, pd_bytes, cudaMemcpyDeviceToHost));
+    CAP_CUDA_CHECK(cudaMemcpy(job->partial_c, st->pc, pc_bytes, cudaMemcpyDeviceToHost));
+    if (job->store && job->store_rows > 0)
+        CAP_CUDA_CHECK(cudaMemcpy2D(job->store + job->first_sample,
+                                    (size_t)job->store_pitch * sizeof(double), st->rec,
+                                    (size_t)st->stride * sizeof(double),
+                                    (size_t)lanes * sizeof(double), (size_t)job->store_rows,
+                                    cudaMemcpyDeviceToHost));
+    return CAP_MC_OK;
+}
+
+/* ---- creation ----------------------------------------------------------------------------- */
+
+/* Lanes per chunk: what the user asked (rounded up to whole blocks), or what fits in a
+ * quarter of the free device memory (at most 8 GiB), in both cases at most 16M lanes. */
+static int64_t choose_stride(const cap_mc_model *m, const cap_mc_options *o, size_t free_bytes)
+{
+    double per_lane = 8.0 * (double)(cap_mc_ws_rows(m) + cap_mc_rec_rows(m)) +
+                      8.0 * (double)(cap_mc_partial_doubles(m) + cap_mc_partial_counts(m)) *
+                          m->scale_count / CAP_MC_BLOCK;
+    double budget = 0.25 * (double)free_bytes;
+    if (budget > CAP_CUDA_MEMORY_DEFAULT)
+        budget = CAP_CUDA_MEMORY_DEFAULT;
+    int64_t fit = (int64_t)(budget / per_lane) / CAP_MC_BLOCK * CAP_MC_BLOCK;
+    int64_t chunk = o->chunk > 0 ? (o->chunk + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK
+                                 : fit;
+    int64_t needed = (o->samples + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK;
+    if (chunk > needed)
+        chunk = needed; /* small runs: no larger buffers than the samples need */
+    if (chunk > CAP_CUDA_MAX_CHUNK)
+        chunk = CAP_CUDA_MAX_CHUNK;
+    return chunk < CAP_MC_BLOCK ? CAP_MC_BLOCK : chunk;
+}
+
+static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *model,
+                      const cap_mc_options *options, char *error, int error_size)
+{
+    CAP_CUDA_CHECK(cudaSetDevice(st->device));
+    cudaDeviceProp prop;
+    CAP_CUDA_CHECK(cudaGetDeviceProperties(&prop, st->device));
+    size_t free_bytes = 0, total_bytes = 0;
+    CAP_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    int status = upload_model(st, model, error, error_size);
+    if (status != CAP_MC_OK)
+        return status;
+    st->stride = choose_stride(model, options, free_bytes);
+    const cap_mc_model *m = &st->model;
+    size_t lanes = (size_t)st->stride, blocks = lanes / CAP_MC_BLOCK;
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->ws, (size_t)cap_mc_ws_rows(m) * lanes * sizeof(double)));
+    CAP_CUDA_CHECK(
+        cudaMalloc((void **)&st->rec, (size_t)cap_mc_rec_rows(m) * lanes * sizeof(double)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->pd, blocks * (size_t)cap_mc_partial_doubles(m) *
+                                                    (size_t)m->scale_count * sizeof(double)));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&st->pc, blocks * (size_t)cap_mc_partial_counts(m) *
+                                                    (size_t)m->scale_count * sizeof(int64_t)));
+    if (st->variant == CAP_MC_CUDA_GEMM) {
+        CAP_CUDA_CHECK(cublasCreate(&st->blas));
+        st->have_blas = true;
+        if ((status = upload_gemm_coef(st, model, error, error_size)) != CAP_MC_OK)
+            return status;
+    }
+    b->chunk = st->stride;
+    snprintf(b->device, sizeof b->device, "%s (%s, device %d)", prop.name,
+             st->variant == CAP_MC_CUDA_GEMM ? "gemm" : "fused", st->device);
+    return CAP_MC_OK;
+}
+
+extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model,
+                                          const cap_mc_options *options, cap_mc_backend **out,
+                                          char *error, int error_size)
+{
+    *out = NULL;
+    cap_mc_backend *b = (cap_mc_backend *)calloc(1, sizeof *b);
+    cuda_state *st = (cuda_state *)calloc(1, sizeof *st);
+    if (!b || !st) {
+        free(b), free(st);
+        snprintf(error, (size_t)error_size, "mc: out of memory");
+        return CAP_MC_ERR_RUNTIME;
+    }
+    b->name = "cuda";
+    b->threads = 1;
+    b->run = cuda_run;
+    b->free = cuda_free;
+    b->state = st;
+    st->device = options->device;
+    st->variant = options->cuda_variant;
+    int status = cuda_setup(b, st, model, options, error, error_size);
+    if (status != CAP_MC_OK) {
+        cuda_free(b);
+        return status;
+    }
+    *out = b;
+    return CAP_MC_OK;
+}
+
+/* ---- RNG timing (benchmarks) --------------------------------------------------------------- */
+
+static int time_rng(double *buffer, int64_t count, double *curand_per_s, double *engine_per_s,
+                    curandGenerator_t *generator, cudaEvent_t start, cudaEvent_t stop,
+                    char *error, int error_size)
+{
+    float ms = 0.0f;
+    CAP_CUDA_CHECK(curandCreateGenerator(generator, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+    CAP_CUDA_CHECK(curandSetPseudoRandomGeneratorSeed(*generator, 1));
+    CAP_CUDA_CHECK(curandGenerateNormalDouble(*generator, buffer, (size_t)count, 0.0, 1.0));
+    CAP_CUDA_CHECK(cudaEventRecord(start));
+    CAP_CUDA_CHECK(curandGenerateNormalDouble(*generator, buffer, (size_t)count, 0.0, 1.0));
+    CAP_CUDA_CHECK(cudaEventRecord(stop));
+    CAP_CUDA_CHECK(cudaEventSynchronize(stop));
+    CAP_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    *curand_per_s = (double)count / (1e-3 * (double)ms);
+
+    cap_mc_model m;
+    memset(&m, 0, sizeof m);
+    m.key0 = 1;
+    int64_t pairs = count / 2;
+    cap_mc_rng_kernel<<<grid_for(pairs), CAP_CUDA_THREADS>>>(m, buffer, pairs); /* warm up */
+    CAP_CUDA_CHECK(cudaGetLastError());
+    CAP_CUDA_CHECK(cudaEventRecord(start));
+    cap_mc_rng_kernel<<<grid_for(pairs), CAP_CUDA_THREADS>>>(m, buffer, pairs);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    CAP_CUDA_CHECK(cudaEventRecord(stop));
+    CAP_CUDA_CHECK(cudaEventSynchronize(stop));
+    CAP_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    *engine_per_s = (double)(2 * pairs) / (1e-3 * (double)ms);
+    return CAP_MC_OK;
+}
+
+extern "C" int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s,
+                                    char *error, int error_size)
+{
+    *curand_per_s = *engine_per_s = 0.0;
+    if (cap_mc_cuda_device_count() <= 0) {
+        snprintf(error, (size_t)error_size, "mc: no CUDA device");
+        return CAP_MC_ERR_BACKEND;
+    }
+    count = count < 2 ? 2 : count / 2 * 2;
+    double *buffer = NULL;
+    curandGenerator_t generator = NULL;
+    cudaEvent_t start = NULL, stop = NULL;
+    CAP_CUDA_CHECK(cudaSetDevice(0));
+    CAP_CUDA_CHECK(cudaMalloc((void **)&buffer, (size_t)count * sizeof(double)));
+    int status = CAP_MC_ERR_RUNTIME;
+    if (cudaEventCreate(&start) == cudaSuccess && cudaEventCreate(&stop) == cudaSuccess)
+        status = time_rng(buffer, count, curand_per_s, engine_per_s, &generator, start, stop,
+                          error, error_size);
+    else
+        snprintf(error, (size_t)error_size, "mc: CUDA: cudaEventCreate failed");
+    if (generator)
+        curandDestroyGenerator(generator);
+    if (start)
+        cudaEventDestroy(start);
+    if (stop)
+        cudaEventDestroy(stop);
+    cudaFree(buffer);
+    return status;
+}

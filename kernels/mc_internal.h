@@ -1,0 +1,76 @@
+/* mc_internal.h: what the engine (mc.c) and its backends (mc_cpu.c, mc_cuda.cu) share.
+ *
+ * A backend is a small struct of function pointers, ggml style: a name, `run` that
+ * simulates one chunk of samples (a job) and `free`. The engine owns everything else: the
+ * chunk loop, progress and cancel, merging block partials in block order, quantiles. A job
+ * always starts on a block boundary, so the blocks (and the statistics) are the same for any
+ * chunk size. Backends are created only after the engine decided which one runs, so CUDA
+ * is never touched by a CPU run.
+ */
+#ifndef CAP_MC_INTERNAL_H
+#define CAP_MC_INTERNAL_H
+
+#include "mc.h"
+#include "mc_sample.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Histogram rows filled in pass 2: record row `row[i]` binned over [lo[i], ...) with
+ * bins[i] bins at offset[i] of counts; values <= lo[i] go to at_min[i]. */
+typedef struct {
+    int row_count;
+    const int64_t *row;
+    const double *lo, *inv_width;
+    const int64_t *bins, *offset;
+    int64_t total_bins;
+    int64_t *counts; /* [total_bins], host: backends add into it */
+    int64_t *at_min; /* [row_count] */
+} cap_mc_hist;
+
+typedef enum {
+    CAP_MC_JOB_MOMENTS = 1, /* pass 1: block partials, and per-sample rows into store */
+    CAP_MC_JOB_HISTOGRAM,   /* pass 2: add the chunk's values into hist */
+    CAP_MC_JOB_FLUSH        /* pass 2 is over: make sure hist->counts holds everything */
+} cap_mc_job_kind;
+
+typedef struct {
+    cap_mc_job_kind kind;
+    int64_t first_sample; /* multiple of CAP_MC_BLOCK */
+    int64_t sample_count; /* <= backend chunk */
+    double *partial_d;    /* MOMENTS: [blocks][S * PD], block b of this job at b */
+    int64_t *partial_c;   /* MOMENTS: [blocks][S * PC] */
+    double *store;        /* MOMENTS, optional: row r of sample s at store[r * pitch + s] */
+    int64_t store_pitch;
+    int64_t store_rows;   /* record rows 0 .. store_rows-1 are kept */
+    const cap_mc_hist *hist; /* HISTOGRAM and FLUSH */
+} cap_mc_job;
+
+typedef struct cap_mc_backend cap_mc_backend;
+struct cap_mc_backend {
+    const char *name;  /* "cpu" or "cuda" */
+    char device[256];  /* what runs it, for the result */
+    int threads;
+    int64_t chunk;     /* samples per job, multiple of CAP_MC_BLOCK */
+    /* Runs one job. Returns CAP_MC_OK or CAP_MC_ERR_RUNTIME with a message in error. */
+    int (*run)(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size);
+    void (*free)(cap_mc_backend *backend);
+    void *state;
+};
+
+/* Backend constructors: CAP_MC_OK, CAP_MC_ERR_BACKEND (unavailable) or CAP_MC_ERR_RUNTIME.
+ * `model` and the arrays it points to outlive the backend. */
+int cap_mc_backend_cpu_create(const cap_mc_model *model, const cap_mc_options *options,
+                              cap_mc_backend **out, char *error, int error_size);
+int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *options,
+                               cap_mc_backend **out, char *error, int error_size);
+
+/* Device count with the reason when it is 0 (message may be NULL). */
+int cap_mc_cuda_probe(char *message, int message_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,510 @@
+/* model.c: scenario -> GLPK problem (SPEC §1), built in one glp_load_matrix call.
+ *
+ * Columns come first, in a fixed order (x by period, workload, offering; then unmet,
+ * top-up and unit columns), then rows are emitted period by period with their entries
+ * appended to one triplet list, so the build is linear in the number of non-zeros.
+ * Rows that cannot bind are left out (a max_share of 1, a min_share of 0, a zero
+ * commitment); every other constraint family of SPEC §1 has one row per instance.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- growable triplet list ------------------------------------------------------------ */
+
+typedef struct {
+    int *ia, *ja;
+    double *ar;
+    long count, capacity; /* entries 1..count are used (GLPK ignores index 0) */
+} triplets;
+
+static bool triplets_push(triplets *t, int row, int column, double value)
+{
+    if (t->count + 1 >= t->capacity) {
+        long capacity = t->capacity ? 2 * t->capacity : 1024;
+        int *ia = realloc(t->ia, (size_t)capacity * sizeof *ia);
+        if (ia)
+            t->ia = ia;
+        int *ja = realloc(t->ja, (size_t)capacity * sizeof *ja);
+        if (ja)
+            t->ja = ja;
+        double *ar = realloc(t->ar, (size_t)capacity * sizeof *ar);
+        if (ar)
+            t->ar = ar;
+        if (!ia || !ja || !ar)
+            return false;
+        t->capacity = capacity;
+    }
+    t->count++;
+    t->ia[t->count] = row;
+    t->ja[t->count] = column;
+    t->ar[t->count] = value;
+    return true;
+}
+
+static void triplets_free(triplets *t)
+{
+    free(t->ia);
+    free(t->ja);
+    free(t->ar);
+}
+
+/* ---- build state ---------------------------------------------------------------------- */
+
+typedef struct {
+    cap_model *model;
+    triplets entries;
+    int row_capacity;
+    int *row_type;        /* [row] GLP_LO, GLP_UP, GLP_FX */
+    double *row_bound;    /* [row] */
+    bool failed;
+} builder;
+
+/* Starts a new row and returns its 1-based index, or 0 when out of memory. */
+static int row_open(builder *b, cap_row_kind kind, int a, int period, int type, double bound)
+{
+    cap_model *m = b->model;
+    if (m->row_count == b->row_capacity) {
+        int capacity = b->row_capacity ? 2 * b->row_capacity : 256;
+        cap_row_info *rows = realloc(m->rows, (size_t)capacity * sizeof *rows);
+        if (rows)
+            m->rows = rows;
+        int *types = realloc(b->row_type, (size_t)capacity * sizeof *types);
+        if (types)
+            b->row_type = types;
+        double *bounds = realloc(b->row_bound, (size_t)capacity * sizeof *bounds);
+        if (bounds)
+            b->row_bound = bounds;
+        if (!rows || !types || !bounds) {
+            b->failed = true;
+            return 0;
+        }
+        b->row_capacity = capacity;
+    }
+    m->rows[m->row_count] = (cap_row_info){kind, a, period};
+    b->row_type[m->row_count] = type;
+    b->row_bound[m->row_count] = bound;
+    return ++m->row_count;
+}
+
+static void entry(builder *b, int row, int column, double value)
+{
+    if (row && column && value != 0.0 && !triplets_push(&b->entries, row, column, value))
+        b->failed = true;
+}
+
+static int column_add(cap_model *m, cap_col_kind kind, int w, int o, int t)
+{
+    m->columns[m->column_count] = (cap_col_info){kind, w, o, t};
+    return ++m->column_count;
+}
+
+static double delivered_coef(const cap_scenario *s, int w, int o)
+{
+    return cap_workload_throughput(s, w, o) * cap_offering_eff(s, o);
+}
+
+/* ---- columns -------------------------------------------------------------------------- */
+
+static bool columns_assign(cap_model *m)
+{
+    const cap_scenario *s = m->scenario;
+    int T = s->period_count, W = s->workload_count, O = s->offering_count;
+    size_t x_size = (size_t)T * W * O;
+    size_t upper = x_size + (size_t)W * T + (size_t)s->provider_count + (size_t)O * T;
+    m->columns = malloc((upper + 1) * sizeof *m->columns);
+    m->x_column = calloc(x_size + 1, sizeof *m->x_column);
+    m->unmet_column = calloc((size_t)W * T + 1, sizeof *m->unmet_column);
+    m->topup_column = calloc((size_t)s->provider_count + 1, sizeof *m->topup_column);
+    m->units_column = calloc((size_t)O * T + 1, sizeof *m->units_column);
+    if (!m->columns || !m->x_column || !m->unmet_column || !m->topup_column || !m->units_column)
+        return false;
+
+    for (int t = 0; t < T; t++)
+        for (int w = 0; w < W; w++)
+            for (int o = 0; o < O; o++)
+                if (cap_workload_throughput(s, w, o) > 0.0)
+                    m->x_column[((size_t)t * W + w) * O + o] = column_add(m, CAP_COL_X, w, o, t);
+    for (int w = 0; w < W; w++)
+        if (s->workloads[w].has_penalty)
+            for (int t = 0; t < T; t++)
+                m->unmet_column[w * T + t] = column_add(m, CAP_COL_UNMET, w, -1, t);
+    for (int p = 0; p < s->provider_count; p++)
+        if (s->providers[p].commitment > 0.0)
+            m->topup_column[p] = column_add(m, CAP_COL_TOPUP, p, -1, -1);
+    if (m->integer)
+        for (int o = 0; o < O; o++)
+            for (int t = 0; t < T; t++)
+                m->units_column[o * T + t] = column_add(m, CAP_COL_UNITS, -1, o, t);
+    return true;
+}
+
+/* Cost and max_served weights of every column, and GLPK column bounds. */
+static bool columns_cost(cap_model *m)
+{
+    const cap_scenario *s = m->scenario;
+    m->cost = calloc((size_t)m->column_count + 1, sizeof *m->cost);
+    m->weight_hours = calloc((size_t)m->column_count + 1, sizeof *m->weight_hours);
+    if (!m->cost || !m->weight_hours)
+        return false;
+    for (int c = 1; c <= m->column_count; c++) {
+        const cap_col_info *info = &m->columns[c - 1];
+        switch (info->kind) {
+        case CAP_COL_X:
+            m->cost[c - 1] = s->offerings[info->o].price[info->t] * s->periods[info->t].hours;
+            glp_set_col_bnds(m->lp, c, GLP_LO, 0.0, 0.0);
+            break;
+        case CAP_COL_UNMET:
+            m->cost[c - 1] = s->workloads[info->w].penalty * s->periods[info->t].hours;
+            m->weight_hours[c - 1] = s->periods[info->t].hours;
+            glp_set_col_bnds(m->lp, c, GLP_LO, 0.0, 0.0);
+            break;
+        case CAP_COL_TOPUP:
+            m->cost[c - 1] = 1.0;
+            glp_set_col_bnds(m->lp, c, GLP_LO, 0.0, 0.0);
+            break;
+        case CAP_COL_UNITS: {
+            const cap_offering *o = &s->offerings[info->o];
+            int unit = s->accelerators[o->accelerator].unit;
+            double most = floor(o->capacity[info->t] / unit);
+            glp_set_col_kind(m->lp, c, GLP_IV);
+            glp_set_col_bnds(m->lp, c, most > 0.0 ? GLP_DB : GLP_FX, 0.0, most > 0.0 ? most : 0.0);
+            break;
+        }
+        case CAP_COL_ELASTIC:
+            break;
+        }
+    }
+    return true;
+}
+
+/* ---- rows, one period at a time ------------------------------------------------------- */
+
+static int x_col(const cap_model *m, int t, int w, int o)
+{
+    const cap_scenario *s = m->scenario;
+    return m->x_column[((size_t)t * s->workload_count + w) * s->offering_count + o];
+}
+
+static void rows_demand(builder *b, int t)
+{
+    cap_model *m = b->model;
+    const cap_scenario *s = m->scenario;
+    for (int w = 0; w < s->workload_count; w++) {
+        int r = row_open(b, CAP_ROW_DEMAND, w, t, GLP_LO, s->workloads[w].demand[t]);
+        for (int o = 0; o < s->offering_count; o++)
+            entry(b, r, x_col(m, t, w, o), delivered_coef(s, w, o));
+        entry(b, r, m->unmet_column[w * s->period_count + t], 1.0);
+    }
+}
+
+static void rows_capacity(builder *b, int t)
+{
+    cap_model *m = b->model;
+    const cap_scenario *s = m->scenario;
+    for (int o = 0; o < s->offering_count; o++) {
+        bool used = false;
+        for (int w = 0; w < s->workload_count && !used; w++)
+            used = x_col(m, t, w, o) != 0;
+        if (!used)
+            continue;
+        int r = row_open(b, CAP_ROW_CAPACITY, o, t, GLP_UP, s->offerings[o].capacity[t]);
+        for (int w = 0; w < s->workload_count; w++)
+            entry(b, r, x_col(m, t, w, o), 1.0);
+        if (m->integer) {
+            int u = row_open(b, CAP_ROW_UNITS, o, t, GLP_FX, 0.0);
+            for (int w = 0; w < s->workload_count; w++)
+                entry(b, u, x_col(m, t, w, o), 1.0);
+            entry(b, u, m->units_column[o * s->period_count + t],
+                  -(double)s->accelerators[s->offerings[o].accelerator].unit);
+        }
+    }
+}
+
+/* delivered(p) - share * delivered(all) <= 0 (max) or >= 0 (min). */
+static void row_share(builder *b, int t, int p, cap_row_kind kind, double share)
+{
+    cap_model *m = b->model;
+    const cap_scenario *s = m->scenario;
+    int r = row_open(b, kind, p, t, kind == CAP_ROW_MAX_SHARE ? GLP_UP : GLP_LO, 0.0);
+    for (int w = 0; w < s->workload_count; w++)
+        for (int o = 0; o < s->offering_count; o++) {
+            int c = x_col(m, t, w, o);
+            if (!c)
+                continue;
+            double own = cap_offering_provider(s, o) == p ? 1.0 : 0.0;
+            entry(b, r, c, (own - share) * delivered_coef(s, w, o));
+        }
+}
+
+static void rows_share(builder *b, int t)
+{
+    const cap_scenario *s = b->model->scenario;
+    for (int p = 0; p < s->provider_count; p++) {
+        const cap_provider *provider = &s->providers[p];
+        if (provider->has_max_share && provider->max_share < 1.0)
+            row_share(b, t, p, CAP_ROW_MAX_SHARE, provider->max_share);
+        if (provider->has_min_share && provider->min_share > 0.0)
+            row_share(b, t, p, CAP_ROW_MIN_SHARE, provider->min_share);
+    }
+}
+
+static void rows_power(builder *b, int t)
+{
+    cap_model *m = b->model;
+    const cap_scenario *s = m->scenario;
+    for (int g = 0; g < s->region_count; g++) {
+        if (!s->regions[g].power_mw)
+            continue;
+        int r = row_open(b, CAP_ROW_POWER, g, t, GLP_UP, 1000.0 * s->regions[g].power_mw[t]);
+        for (int o = 0; o < s->offering_count; o++) {
+            if (s->offerings[o].region != g)
+                continue;
+            double kw = s->accelerators[s->offerings[o].accelerator].power_kw;
+            for (int w = 0; w < s->workload_count; w++)
+                entry(b, r, x_col(m, t, w, o), kw);
+        }
+    }
+}
+
+static void rows_spot(builder *b, int t)
+{
+    cap_model *m = b->model;
+    const cap_scenario *s = m->scenario;
+    for (int w = 0; w < s->workload_count; w++) {
+        bool any = false;
+        for (int o = 0; o < s->offering_count && !any; o++)
+            any = s->offerings[o].pricing == CAP_PRICING_SPOT && x_col(m, t, w, o);
+        if (!any)
+            continue;
+        const cap_workload *wl = &s->workloads[w];
+        int r = row_open(b, CAP_ROW_SPOT, w, t, GLP_UP, wl->max_spot_share * wl->demand[t]);
+        for (int o = 0; o < s->offering_count; o++)
+            if (s->offerings[o].pricing == CAP_PRICING_SPOT)
+                entry(b, r, x_col(m, t, w, o), delivered_coef(s, w, o));
+    }
+}
+
+static void rows_horizon(builder *b)
+{
+    cap_model *m = b->model;
+    const cap_scenario *s = m->scenario;
+    for (int p = 0; p < s->provider_count; p++) {
+        if (!m->topup_column[p])
+            continue;
+        int r = row_open(b, CAP_ROW_COMMITMENT, p, -1, GLP_LO, s->providers[p].commitment);
+        if (!m->commitment_row_first)
+            m->commitment_row_first = r;
+        for (int c = 1; c <= m->column_count; c++) {
+            const cap_col_info *info = &m->columns[c - 1];
+            if (info->kind == CAP_COL_X && cap_offering_provider(s, info->o) == p)
+                entry(b, r, c, m->cost[c - 1]);
+        }
+        entry(b, r, m->topup_column[p], 1.0);
+    }
+    if (s->has_budget) {
+        m->budget_row = row_open(b, CAP_ROW_BUDGET, -1, -1, GLP_UP, s->budget);
+        for (int c = 1; c <= m->column_count; c++)
+            entry(b, m->budget_row, c, m->cost[c - 1]);
+    }
+}
+
+/* ---- assembly ------------------------------------------------------------------------- */
+
+static void rows_load(builder *b)
+{
+    cap_model *m = b->model;
+    glp_add_rows(m->lp, m->row_count);
+    for (int r = 1; r <= m->row_count; r++) {
+        double bound = b->row_bound[r - 1];
+        glp_set_row_bnds(m->lp, r, b->row_type[r - 1], bound, bound);
+    }
+    m->nonzeros = b->entries.count;
+    /* Columns with no entry at all are legal; an empty matrix is legal too. */
+    if (b->entries.count > 0)
+        glp_load_matrix(m->lp, (int)b->entries.count, b->entries.ia, b->entries.ja,
+                        b->entries.ar);
+#ifdef CAPPLAN_DEBUG
+    if (glp_check_dup(m->row_count, m->column_count, (int)b->entries.count, b->entries.ia,
+                      b->entries.ja) != 0)
+        b->failed = true;
+#endif
+}
+
+cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model **out,
+                           cap_diag *diag)
+{
+    *out = NULL;
+    cap_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        cap_diag_add(diag, "out of memory building the model");
+        return CAP_ERR_RUNTIME;
+    }
+    m->scenario = scenario;
+    m->integer = integer;
+    m->lp = glp_create_prob();
+    glp_set_obj_dir(m->lp, GLP_MIN);
+    builder b = {.model = m};
+
+    if (!columns_assign(m))
+        goto fail;
+    if (m->column_count > 0)
+        glp_add_cols(m->lp, m->column_count);
+    if (!columns_cost(m))
+        goto fail;
+    for (int t = 0; t < scenario->period_count && !b.failed; t++) {
+        rows_demand(&b, t);
+        rows_capacity(&b, t);
+        rows_share(&b, t);
+        rows_power(&b, t);
+        rows_spot(&b, t);
+    }
+    rows_horizon(&b);
+    if (b.failed)
+        goto fail;
+    rows_load(&b);
+    if (b.failed)
+        goto fail;
+    cap_model_set_cost_objective(m);
+    triplets_free(&b.entries);
+    free(b.row_type);
+    free(b.row_bound);
+    *out = m;
+    return CAP_OK;
+
+fail:
+    triplets_free(&b.entries);
+    free(b.row_type);
+    free(b.row_bound);
+    cap_model_free(m);
+    cap_diag_add(diag, "out of memory building the model");
+    return CAP_ERR_RUNTIME;
+}
+
+void cap_model_free(cap_model *m)
+{
+    if (!m)
+        return;
+    if (m->lp)
+        glp_delete_prob(m->lp);
+    free(m->rows);
+    free(m->columns);
+    free(m->x_column);
+    free(m->unmet_column);
+    free(m->topup_column);
+    free(m->units_column);
+    free(m->cost);
+    free(m->weight_hours);
+    free(m);
+}
+
+void cap_model_set_cost_objective(cap_model *m)
+{
+    for (int c = 1; c <= m->column_count; c++)
+        glp_set_obj_coef(m->lp, c, m->cost[c - 1]);
+}
+
+void cap_model_set_unmet_objective(cap_model *m)
+{
+    for (int c = 1; c <= m->column_count; c++)
+        glp_set_obj_coef(m->lp, c, m->weight_hours[c - 1]);
+}
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+const char *cap_row_kind_name(cap_row_kind kind)
+{
+    static const char *const names[CAP_ROW_KIND_COUNT] = {
+        "demand", "capacity", "max_share", "min_share", "commitment",
+        "power",  "spot",     "budget",    "units",     "served"};
+    return (unsigned)kind < CAP_ROW_KIND_COUNT ? names[kind] : "row";
+}
+
+void cap_model_row_name(const cap_model *m, int r, char *buffer, size_t size)
+{
+    const cap_scenario *s = m->scenario;
+    const cap_row_info *info = &m->rows[r - 1];
+    const char *what = "";
+    switch (info->kind) {
+    case CAP_ROW_DEMAND:
+    case CAP_ROW_SPOT:
+        what = s->workloads[info->a].id;
+        break;
+    case CAP_ROW_CAPACITY:
+    case CAP_ROW_UNITS:
+        what = s->offerings[info->a].id;
+        break;
+    case CAP_ROW_MAX_SHARE:
+    case CAP_ROW_MIN_SHARE:
+    case CAP_ROW_COMMITMENT:
+        what = s->providers[info->a].id;
+        break;
+    case CAP_ROW_POWER:
+        what = s->regions[info->a].id;
+        break;
+    default:
+        break;
+    }
+    const char *kind = cap_row_kind_name(info->kind);
+    if (info->period >= 0)
+        snprintf(buffer, size, "%s[%s,%s]", kind, what, s->periods[info->period].id);
+    else if (*what)
+        snprintf(buffer, size, "%s[%s]", kind, what);
+    else
+        snprintf(buffer, size, "%s", kind);
+}
+
+void cap_model_column_name(const cap_model *m, int c, char *buffer, size_t size)
+{
+    const cap_scenario *s = m->scenario;
+    const cap_col_info *info = &m->columns[c - 1];
+    switch (info->kind) {
+    case CAP_COL_X:
+        snprintf(buffer, size, "x[%s,%s,%s]", s->workloads[info->w].id,
+                 s->offerings[info->o].id, s->periods[info->t].id);
+        break;
+    case CAP_COL_UNMET:
+        snprintf(buffer, size, "unmet[%s,%s]", s->workloads[info->w].id,
+                 s->periods[info->t].id);
+        break;
+    case CAP_COL_TOPUP:
+        snprintf(buffer, size, "topup[%s]", s->providers[info->w].id);
+        break;
+    case CAP_COL_UNITS:
+        snprintf(buffer, size, "units[%s,%s]", s->offerings[info->o].id,
+                 s->periods[info->t].id);
+        break;
+    case CAP_COL_ELASTIC:
+        snprintf(buffer, size, "elastic[%d]", info->w);
+        break;
+    }
+}
+
+/* GLPK names are at most 255 characters and must be printable without spaces; ids from
+ * the loader are plain YAML scalars, so replace anything unusual by '_'. */
+static void sanitize_name(char *name)
+{
+    name[255] = '\0';
+    for (char *p = name; *p; p++)
+        if (*p <= ' ' || *p > '~')
+            *p = '_';
+}
+
+void cap_model_name_all(cap_model *m)
+{
+    char name[512];
+    glp_set_prob_name(m->lp, "capplan");
+    glp_set_obj_name(m->lp, "cost");
+    for (int r = 1; r <= m->row_count; r++) {
+        cap_model_row_name(m, r, name, sizeof name);
+        sanitize_name(name);
+        glp_set_row_name(m->lp, r, name);
+    }
+    for (int c = 1; c <= m->column_count; c++) {
+        cap_model_column_name(m, c, name, sizeof name);
+        sanitize_name(name);
+        glp_set_col_name(m->lp, c, name);
+    }
+}

@@ -1,0 +1,544 @@
+/* resolve.c: repeated solves of one model from its last basis (see resolve.h).
+ *
+ * The GLPK calls mirror cap_plan_solve's (solve.c): presolve off, dual simplex from a
+ * dual-feasible basis, primal simplex after cost changes, the period-block warm start for
+ * cold solves, max_served as two phases, integer mode as LP then branch and bound. What is
+ * new is that nothing is rebuilt between solves: the caller edits the model and says how,
+ * and the simplex goes on from where it stopped.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "resolve.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decompose.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- row lookup ----------------------------------------------------------------------- */
+
+static int kind_objects(const cap_scenario *s, cap_row_kind kind)
+{
+    switch (kind) {
+    case CAP_ROW_DEMAND:
+    case CAP_ROW_SPOT:
+        return s->workload_count;
+    case CAP_ROW_CAPACITY:
+    case CAP_ROW_UNITS:
+        return s->offering_count;
+    case CAP_ROW_MAX_SHARE:
+    case CAP_ROW_MIN_SHARE:
+    case CAP_ROW_COMMITMENT:
+        return s->provider_count;
+    case CAP_ROW_POWER:
+        return s->region_count;
+    default:
+        return 0; /* budget and served: object -1 only */
+    }
+}
+
+static void lookup_free(cap_resolver *r)
+{
+    for (int k = 0; k < CAP_ROW_KIND_COUNT; k++) {
+        free(r->row_lookup[k]);
+        r->row_lookup[k] = NULL;
+        r->lookup_size[k] = 0;
+    }
+}
+
+static bool lookup_build(cap_resolver *r)
+{
+    const cap_model *m = r->model;
+    const cap_scenario *s = m->scenario;
+    int T = s->period_count;
+    lookup_free(r);
+    for (int k = 0; k < CAP_ROW_KIND_COUNT; k++) {
+        r->lookup_size[k] = (kind_objects(s, (cap_row_kind)k) + 1) * (T + 1);
+        r->row_lookup[k] = calloc((size_t)r->lookup_size[k], sizeof *r->row_lookup[k]);
+        if (!r->row_lookup[k])
+            return false;
+    }
+    for (int row = 1; row <= m->row_count; row++) {
+        const cap_row_info *info = &m->rows[row - 1];
+        int index = (info->a + 1) * (T + 1) + info->period + 1;
+        if (index >= 0 && index < r->lookup_size[info->kind])
+            r->row_lookup[info->kind][index] = row;
+    }
+    return true;
+}
+
+int cap_resolver_row(const cap_resolver *r, cap_row_kind kind, int a, int period)
+{
+    if ((unsigned)kind >= CAP_ROW_KIND_COUNT)
+        return 0;
+    int index = (a + 1) * (r->model->scenario->period_count + 1) + period + 1;
+    if (index < 0 || index >= r->lookup_size[kind])
+        return 0;
+    return r->row_lookup[kind][index];
+}
+
+/* ---- building --------------------------------------------------------------------------- */
+
+/* max_served: the row sum hours * unmet <= phase 1's optimum, free until phase 1 is done. */
+static bool served_row_add(cap_model *m)
+{
+    int count = 0;
+    for (int c = 1; c <= m->column_count; c++)
+        count += m->weight_hours[c - 1] != 0.0;
+    int *index = malloc(((size_t)count + 1) * sizeof *index);
+    double *value = malloc(((size_t)count + 1) * sizeof *value);
+    cap_row_info *rows = realloc(m->rows, ((size_t)m->row_count + 1) * sizeof *rows);
+    if (rows)
+        m->rows = rows;
+    if (!index || !value || !rows) {
+        free(index);
+        free(value);
+        return false;
+    }
+    int k = 0;
+    for (int c = 1; c <= m->column_count; c++)
+        if (m->weight_hours[c - 1] != 0.0) {
+            k++;
+            index[k] = c;
+            value[k] = m->weight_hours[c - 1];
+        }
+    int row = glp_add_rows(m->lp, 1);
+    glp_set_row_bnds(m->lp, row, GLP_FR, 0.0, 0.0);
+    if (k > 0)
+        glp_set_mat_row(m->lp, row, k, index, value);
+    m->rows[m->row_count++] = (cap_row_info){CAP_ROW_SERVED, -1, -1};
+    m->nonzeros += k;
+    free(index);
+    free(value);
+    return true;
+}
+
+static cap_status model_make(const cap_scenario *s, const cap_plan_options *options,
+                             cap_model **out, int *served_row, cap_diag *diag)
+{
+    cap_status rc = cap_model_build(s, options->integer, out, diag);
+    if (rc != CAP_OK)
+        return rc;
+    *served_row = 0;
+    if (s->objective == CAP_OBJECTIVE_MAX_SERVED) {
+        if (!served_row_add(*out)) {
+            cap_model_free(*out);
+            *out = NULL;
+            cap_diag_add(diag, "out of memory building the model");
+            return CAP_ERR_RUNTIME;
+        }
+        *served_row = (*out)->row_count;
+    }
+    return CAP_OK;
+}
+
+cap_status cap_resolver_create(const cap_scenario *s, const cap_plan_options *options,
+                               cap_resolver **out, cap_diag *diag)
+{
+    *out = NULL;
+    cap_resolver *r = calloc(1, sizeof *r);
+    if (!r) {
+        cap_diag_add(diag, "out of memory");
+        return CAP_ERR_RUNTIME;
+    }
+    if (options)
+        r->options = *options;
+    else
+        cap_plan_options_init(&r->options);
+    glp_term_out(r->options.verbose ? GLP_ON : GLP_OFF); /* this thread's GLPK environment */
+    cap_status rc = model_make(s, &r->options, &r->model, &r->served_row, diag);
+    if (rc == CAP_OK && !lookup_build(r)) {
+        cap_diag_add(diag, "out of memory");
+        rc = CAP_ERR_RUNTIME;
+    }
+    if (rc != CAP_OK) {
+        cap_resolver_free(r);
+        return rc;
+    }
+    *out = r;
+    return CAP_OK;
+}
+
+void cap_resolver_free(cap_resolver *r)
+{
+    if (!r)
+        return;
+    cap_model_free(r->model);
+    lookup_free(r);
+    free(r->phase1_dual);
+    free(r);
+}
+
+/* ---- one LP or MIP -------------------------------------------------------------------- */
+
+static cap_plan_status lp_status(int glpk_status)
+{
+    switch (glpk_status) {
+    case GLP_OPT:
+        return CAP_PLAN_OPTIMAL;
+    case GLP_FEAS:
+        return CAP_PLAN_FEASIBLE;
+    case GLP_NOFEAS:
+    case GLP_INFEAS:
+        return CAP_PLAN_INFEASIBLE;
+    case GLP_UNBND:
+        return CAP_PLAN_UNBOUNDED;
+    default:
+        return CAP_PLAN_UNDEFINED;
+    }
+}
+
+static cap_status solve_lp(cap_resolver *r, int method, cap_plan_status *status, cap_diag *diag)
+{
+    glp_prob *lp = r->model->lp;
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = r->options.verbose ? GLP_MSG_ON : GLP_MSG_OFF;
+    parm.meth = method;
+    parm.presolve = GLP_OFF; /* duals and warm starts need the basis of this very model */
+    if (r->options.time_limit_s > 0)
+        parm.tm_lim = (int)fmin(r->options.time_limit_s * 1000.0, 2e9);
+    int ret = glp_simplex(lp, &parm);
+    if (ret == GLP_ESING || ret == GLP_ECOND || ret == GLP_EBADB) {
+        /* A basis that no longer factorises (a column went to zero): crash a new one. */
+        glp_adv_basis(lp, 0);
+        parm.meth = GLP_PRIMAL;
+        ret = glp_simplex(lp, &parm);
+    }
+    if (ret == GLP_ETMLIM) {
+        *status = CAP_PLAN_UNDEFINED;
+        cap_diag_add(diag, "time limit reached before the LP was solved");
+        return CAP_OK;
+    }
+    if (ret != 0) {
+        cap_diag_add(diag, "GLPK simplex failed (code %d)", ret);
+        return CAP_ERR_RUNTIME;
+    }
+    *status = lp_status(glp_get_status(lp));
+    if (*status == CAP_PLAN_FEASIBLE || *status == CAP_PLAN_UNDEFINED) {
+        int primal = glp_get_prim_stat(lp), dual = glp_get_dual_stat(lp);
+        if (primal == GLP_NOFEAS || dual == GLP_NOFEAS)
+            *status = primal == GLP_NOFEAS ? CAP_PLAN_INFEASIBLE : CAP_PLAN_UNBOUNDED;
+    }
+    return CAP_OK;
+}
+
+static void mip_callback(glp_tree *tree, void *info)
+{
+    double *bound = info;
+    if (glp_ios_reason(tree) == GLP_IBINGO || glp_ios_reason(tree) == GLP_ISELECT) {
+        int node = glp_ios_best_node(tree);
+        if (node)
+            *bound = glp_ios_node_bound(tree, node);
+    }
+}
+
+static cap_status solve_mip(cap_resolver *r, cap_plan_status *status, cap_diag *diag)
+{
+    glp_prob *lp = r->model->lp;
+    double bound = NAN;
+    glp_iocp parm;
+    glp_init_iocp(&parm);
+    parm.msg_lev = r->options.verbose ? GLP_MSG_ON : GLP_MSG_OFF;
+    parm.mip_gap = r->options.mip_gap;
+    parm.presolve = GLP_OFF;
+    parm.cb_func = mip_callback;
+    parm.cb_info = &bound;
+    if (r->options.time_limit_s > 0)
+        parm.tm_lim = (int)fmin(r->options.time_limit_s * 1000.0, 2e9);
+    int ret = glp_intopt(lp, &parm);
+    if (ret != 0 && ret != GLP_ETMLIM && ret != GLP_EMIPGAP && ret != GLP_ENOPFS &&
+        ret != GLP_ENODFS) {
+        cap_diag_add(diag, "GLPK branch-and-bound failed (code %d)", ret);
+        return CAP_ERR_RUNTIME;
+    }
+    int mip = glp_mip_status(lp);
+    if (mip == GLP_OPT && ret == 0)
+        *status = CAP_PLAN_OPTIMAL;
+    else if (mip == GLP_OPT || mip == GLP_FEAS)
+        *status = CAP_PLAN_FEASIBLE;
+    else if (mip == GLP_NOFEAS)
+        *status = CAP_PLAN_INFEASIBLE;
+    else
+        *status = CAP_PLAN_UNDEFINED;
+    if (*status == CAP_PLAN_OPTIMAL || *status == CAP_PLAN_FEASIBLE) {
+        double value = glp_mip_obj_val(lp);
+        r->lp_bound = isnan(bound) ? value : bound;
+        r->mip_gap = fabs(value - r->lp_bound) / (fabs(value) + 1e-10);
+    }
+    return CAP_OK;
+}
+
+static cap_status solve_stage(cap_resolver *r, int method, cap_plan_status *status,
+                              cap_diag *diag)
+{
+    cap_status rc = solve_lp(r, method, status, diag);
+    if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL || !r->model->integer)
+        return rc;
+    return solve_mip(r, status, diag);
+}
+
+static int method_for(cap_start start)
+{
+    switch (start) {
+    case CAP_START_PRIMAL:
+        return GLP_PRIMAL;
+    case CAP_START_DUAL:
+    case CAP_START_ANY:
+    case CAP_START_COLD:
+        break;
+    }
+    return GLP_DUALP;
+}
+
+/* ---- the two objectives --------------------------------------------------------------- */
+
+static void keep_phase1_duals(cap_resolver *r)
+{
+    const cap_model *m = r->model;
+    free(r->phase1_dual);
+    r->phase1_dual = calloc((size_t)m->row_count + 1, sizeof *r->phase1_dual);
+    if (!r->phase1_dual || m->integer)
+        return; /* a MIP's phase 1 has no duals: leave them zero, the caller says so */
+    for (int row = 1; row <= m->row_count; row++)
+        r->phase1_dual[row] = glp_get_row_dual(m->lp, row);
+}
+
+static cap_status solve_max_served(cap_resolver *r, cap_start start, cap_plan_status *status,
+                                   cap_diag *diag)
+{
+    cap_model *m = r->model;
+    glp_set_row_bnds(m->lp, r->served_row, GLP_FR, 0.0, 0.0);
+    cap_model_set_unmet_objective(m);
+    if (start == CAP_START_COLD)
+        glp_std_basis(m->lp);
+    /* Only costs changed: the previous basis is primal feasible for phase 1 too. */
+    cap_status rc = solve_stage(r, start == CAP_START_PRIMAL ? GLP_PRIMAL : GLP_DUALP, status,
+                                diag);
+    if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL)
+        return rc;
+    if (r->keep_phase1_duals)
+        keep_phase1_duals(r);
+    double unmet = m->integer ? glp_mip_obj_val(m->lp) : glp_get_obj_val(m->lp);
+    unmet = fmax(unmet, 0.0);
+    /* Relative slack for the solver's tolerance, as cap_plan_solve does. */
+    glp_set_row_bnds(m->lp, r->served_row, GLP_UP, 0.0, unmet * (1.0 + 1e-9) + 1e-6);
+    cap_model_set_cost_objective(m);
+    return solve_stage(r, GLP_PRIMAL, status, diag);
+}
+
+static cap_status solve_once(cap_resolver *r, cap_start start, cap_plan_status *status,
+                             cap_diag *diag)
+{
+    cap_model *m = r->model;
+    *status = CAP_PLAN_UNDEFINED;
+    if (r->served_row)
+        return solve_max_served(r, start, status, diag);
+    cap_model_set_cost_objective(m);
+    int method = method_for(start);
+    if (start == CAP_START_COLD) {
+        glp_std_basis(m->lp);
+        bool warm = r->options.decompose && !r->options.presolve &&
+                    cap_model_warm_start_from_blocks(m, r->options.threads);
+        method = warm ? GLP_PRIMAL : GLP_DUALP; /* the combined block basis is primal feasible */
+    }
+    return solve_stage(r, method, status, diag);
+}
+
+cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info *info,
+                              cap_diag *diag)
+{
+    double begin = now_seconds();
+    info->warm = start != CAP_START_COLD;
+    cap_diag attempt;
+    cap_diag_init(&attempt);
+    cap_status rc = solve_once(r, start, &info->status, &attempt);
+    bool settled = rc == CAP_OK &&
+                   (info->status == CAP_PLAN_OPTIMAL || info->status == CAP_PLAN_FEASIBLE);
+    if (info->warm && !settled) {
+        /* Confirm anything but an optimum from scratch: a warm start must not change the
+         * answer, only the time it takes. */
+        cap_diag_clear(&attempt);
+        info->warm = false;
+        rc = solve_once(r, CAP_START_COLD, &info->status, &attempt);
+    }
+    cap_diag_extend(diag, &attempt);
+    cap_diag_free(&attempt);
+    info->seconds = now_seconds() - begin;
+    return rc;
+}
+
+/* ---- rebuilding with the basis carried over -------------------------------------------- */
+
+static int old_column(const cap_model *old, const cap_col_info *info)
+{
+    const cap_scenario *s = old->scenario;
+    int T = s->period_count, W = s->workload_count, O = s->offering_count;
+    switch (info->kind) {
+    case CAP_COL_X:
+        return old->x_column[((size_t)info->t * W + info->w) * O + info->o];
+    case CAP_COL_UNMET:
+        return old->unmet_column[info->w * T + info->t];
+    case CAP_COL_TOPUP:
+        return old->topup_column[info->w];
+    case CAP_COL_UNITS:
+        return old->units_column ? old->units_column[info->o * T + info->t] : 0;
+    case CAP_COL_ELASTIC:
+        break;
+    }
+    return 0;
+}
+
+/* The new model takes the statuses of the rows and columns that the old one had too; new
+ * rows start basic and new columns at zero. When that is not a basis (the basic count is
+ * off because a row went), the next solve is a cold one. */
+cap_status cap_resolver_rebuild(cap_resolver *r, cap_start *start, cap_diag *diag)
+{
+    cap_model *old = r->model;
+    cap_resolver fresh = *r;
+    for (int k = 0; k < CAP_ROW_KIND_COUNT; k++)
+        fresh.row_lookup[k] = NULL;
+    cap_status rc = model_make(old->scenario, &r->options, &fresh.model, &fresh.served_row, diag);
+    if (rc != CAP_OK)
+        return rc;
+    if (!lookup_build(&fresh)) {
+        cap_model_free(fresh.model);
+        lookup_free(&fresh);
+        cap_diag_add(diag, "out of memory");
+        return CAP_ERR_RUNTIME;
+    }
+    glp_prob *lp = fresh.model->lp;
+    int basic = 0;
+    for (int row = 1; row <= fresh.model->row_count; row++) {
+        const cap_row_info *info = &fresh.model->rows[row - 1];
+        int from = info->kind == CAP_ROW_SERVED ? r->served_row
+                                                 : cap_resolver_row(r, info->kind, info->a,
+                                                                    info->period);
+        int stat = from ? glp_get_row_stat(old->lp, from) : GLP_BS;
+        glp_set_row_stat(lp, row, stat);
+        basic += stat == GLP_BS;
+    }
+    for (int c = 1; c <= fresh.model->column_count; c++) {
+        int from = old_column(old, &fresh.model->columns[c - 1]);
+        int stat = from ? glp_get_col_stat(old->lp, from) : GLP_NL;
+        glp_set_col_stat(lp, c, stat);
+        basic += stat == GLP_BS;
+    }
+    *start = CAP_START_ANY;
+    if (basic != fresh.model->row_count) {
+        glp_std_basis(lp);
+        *start = CAP_START_COLD;
+    }
+    cap_model_free(old);
+    lookup_free(r);
+    *r = fresh;
+    return CAP_OK;
+}
+
+/* ---- integer mode: duals of the LP with the integers fixed ---------------------------- */
+
+cap_status cap_resolver_fix_integers(cap_resolver *r, cap_plan_status *status, cap_diag *diag)
+{
+    cap_model *m = r->model;
+    for (int c = 1; c <= m->column_count; c++)
+        if (m->columns[c - 1].kind == CAP_COL_UNITS) {
+            double units = round(glp_mip_col_val(m->lp, c));
+            glp_set_col_bnds(m->lp, c, GLP_FX, units, units);
+        }
+    r->integers_fixed = true;
+    cap_model_set_cost_objective(m);
+    return solve_lp(r, GLP_DUALP, status, diag);
+}
+
+/* ---- the solution --------------------------------------------------------------------- */
+
+static double column_value(const cap_model *m, int c)
+{
+    double v = m->integer ? glp_mip_col_val(m->lp, c) : glp_get_col_prim(m->lp, c);
+    return v > 0.0 ? v : 0.0; /* clear -0 and tolerance-sized negatives */
+}
+
+void cap_resolver_costs(const cap_resolver *r, cap_resolve_costs *costs)
+{
+    const cap_model *m = r->model;
+    const cap_scenario *s = m->scenario;
+    memset(costs, 0, sizeof *costs);
+    for (int c = 1; c <= m->column_count; c++) {
+        const cap_col_info *info = &m->columns[c - 1];
+        double v = column_value(m, c);
+        if (v == 0.0)
+            continue;
+        if (info->kind == CAP_COL_X) {
+            costs->capacity_usd +=
+                v * s->offerings[info->o].price[info->t] * s->periods[info->t].hours;
+        } else if (info->kind == CAP_COL_UNMET) {
+            double hours = v * s->periods[info->t].hours;
+            costs->unmet_h100e_hours += hours;
+            costs->penalty_usd += hours * s->workloads[info->w].penalty;
+        } else if (info->kind == CAP_COL_TOPUP) {
+            costs->topup_usd += v;
+        }
+    }
+    costs->objective_usd = costs->capacity_usd + costs->penalty_usd + costs->topup_usd;
+}
+
+cap_plan *cap_resolver_plan(const cap_resolver *r, cap_plan_status status)
+{
+    const cap_model *m = r->model;
+    const cap_scenario *s = m->scenario;
+    int T = s->period_count, W = s->workload_count, O = s->offering_count;
+    cap_plan *plan = calloc(1, sizeof *plan);
+    if (!plan)
+        return NULL;
+    plan->status = status;
+    plan->period_count = T;
+    plan->workload_count = W;
+    plan->offering_count = O;
+    plan->provider_count = s->provider_count;
+    plan->x = calloc((size_t)T * W * O + 1, sizeof *plan->x);
+    plan->unmet = calloc((size_t)W * T + 1, sizeof *plan->unmet);
+    plan->topup = calloc((size_t)s->provider_count + 1, sizeof *plan->topup);
+    if (m->integer)
+        plan->units = calloc((size_t)O * T + 1, sizeof *plan->units);
+    if (!plan->x || !plan->unmet || !plan->topup || (m->integer && !plan->units)) {
+        cap_plan_free(plan);
+        return NULL;
+    }
+    plan->rows = m->row_count;
+    plan->columns = m->column_count;
+    plan->nonzeros = m->nonzeros;
+    if (status != CAP_PLAN_OPTIMAL && status != CAP_PLAN_FEASIBLE)
+        return plan;
+    for (int c = 1; c <= m->column_count; c++) {
+        const cap_col_info *info = &m->columns[c - 1];
+        double v = column_value(m, c);
+        if (info->kind == CAP_COL_X)
+            plan->x[cap_plan_index(plan, info->t, info->w, info->o)] = v;
+        else if (info->kind == CAP_COL_UNMET)
+            plan->unmet[info->w * T + info->t] = v;
+        else if (info->kind == CAP_COL_TOPUP)
+            plan->topup[info->w] = v;
+        else if (info->kind == CAP_COL_UNITS)
+            plan->units[info->o * T + info->t] = v;
+    }
+    cap_resolve_costs costs;
+    cap_resolver_costs(r, &costs);
+    plan->capacity_usd = cap_plan_capacity_cost(s, plan);
+    plan->penalty_usd = costs.penalty_usd;
+    plan->topup_usd = costs.topup_usd;
+    plan->unmet_h100e_hours = costs.unmet_h100e_hours;
+    plan->objective_usd = plan->capacity_usd + plan->penalty_usd + plan->topup_usd;
+    if (m->integer) {
+        plan->mip_gap = r->mip_gap;
+        plan->lp_bound_usd = r->lp_bound;
+    }
+    return plan;
+}
