@@ -14,6 +14,8 @@ int cap_cmd_generate(int argc, char **argv);
 
 /* Set by the SIGINT/SIGTERM handler; long loops poll it and stop cleanly. */
 extern volatile int cap_interrupted;
+/* Set while a loop that polls cap_interrupted runs; otherwise a signal exits at once. */
+extern volatile int cap_interrupt_polled;
 
 /* Argument helpers: parse the whole string or report "OPTION: ..." on stderr. */
 bool cap_parse_double(const char *option, const char *text, double *value);

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 volatile int cap_interrupted = 0;
+volatile int cap_interrupt_polled = 0;
 
 bool cap_parse_double(const char *option, const char *text, double *value)
 {

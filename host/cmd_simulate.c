@@ -278,7 +278,9 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
 
     cap_mc_result *result = NULL;
     char error[512] = "";
+    cap_interrupt_polled = 1;
     int code = cap_mc_run(&bridge.problem, &options, &result, error, sizeof error);
+    cap_interrupt_polled = 0;
     if (progress.drawn)
         fputc('\n', stderr);
     if (code != CAP_MC_OK) {
@@ -286,7 +288,7 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
                 cap_interrupted ? "interrupted; no results written" : error);
         cap_mc_bridge_free(&bridge);
         cap_diag_free(&diag);
-        return code;
+        return cap_interrupted ? 128 + cap_interrupted : code;
     }
     cap_mc_report_info info = {
         .backend_kind = strncmp(result->backend, "cuda", 4) == 0 ? "cuda" : "cpu",

@@ -1,7 +1,9 @@
 /* main.c: capplan's command line. Dispatches to the commands; the only place that exits.
  *
- * SIGINT/SIGTERM: the first one sets cap_interrupted, which long runs poll to stop
- * cleanly; a second one removes any half-written output and exits at once. Outputs are
+ * SIGINT/SIGTERM: while a run that polls cap_interrupted is going (the Monte Carlo engine),
+ * the first one sets the flag and the run stops cleanly at its next chunk; otherwise, or
+ * at a second signal, any half-written output is removed and the program exits at once
+ * with 128 + the signal number. Outputs are
  * written under temporary names and renamed, so an interrupted run leaves no partial file.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -43,7 +45,8 @@ static void usage(FILE *out)
 
 static void on_signal(int signo)
 {
-    if (cap_interrupted) {
+    /* Only the Monte Carlo loop polls cap_interrupted; elsewhere (a GLPK solve) stop now. */
+    if (cap_interrupted || !cap_interrupt_polled) {
         cap_outfile_cleanup_signal();
         static const char message[] = "\ncapplan: interrupted\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);

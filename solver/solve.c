@@ -19,6 +19,10 @@
 #include "diagnose.h"
 #include "model.h"
 
+/* Branch and bound can run for hours; planners get the best plan found in a minute, with
+ * its gap, unless they ask for longer (--time-limit). */
+#define CAP_MIP_DEFAULT_TIME_LIMIT 60.0
+
 void cap_plan_options_init(cap_plan_options *options)
 {
     memset(options, 0, sizeof *options);
@@ -54,14 +58,57 @@ static double now_seconds(void)
 /* ---- one LP or MIP solve -------------------------------------------------------------- */
 
 typedef struct {
-    double gap;   /* last relative gap seen by the branch-and-bound callback */
-    double bound; /* best bound */
+    const cap_model *model;
+    double gap;          /* last relative gap seen by the branch-and-bound callback */
+    double bound;        /* best bound */
+    bool rounding_tried; /* the rounding heuristic runs once, at the root */
 } mip_progress;
+
+/* Rounds every unit column of the relaxation (up, nearest or down), fixes it, and solves
+ * the LP that is left for x on a copy. A feasible result is handed to GLPK as an incumbent,
+ * so the search always has a plan to improve and a gap to report. */
+static void rounding_try(glp_tree *tree, const cap_model *m, int mode)
+{
+    glp_prob *relaxed = glp_ios_get_prob(tree);
+    glp_prob *copy = glp_create_prob();
+    glp_copy_prob(copy, relaxed, GLP_OFF);
+    for (int c = 1; c <= m->column_count; c++) {
+        glp_set_col_kind(copy, c, GLP_CV);
+        if (m->columns[c - 1].kind != CAP_COL_UNITS)
+            continue;
+        double value = glp_get_col_prim(relaxed, c), most = glp_get_col_ub(relaxed, c);
+        double n = mode == 0 ? ceil(value - 1e-9) : mode == 1 ? floor(value + 0.5)
+                                                              : floor(value + 1e-9);
+        n = fmax(0.0, fmin(n, most));
+        glp_set_col_bnds(copy, c, GLP_FX, n, n);
+    }
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    parm.meth = GLP_DUALP;
+    glp_std_basis(copy);
+    if (glp_simplex(copy, &parm) == 0 && glp_get_status(copy) == GLP_OPT) {
+        double *x = malloc(((size_t)m->column_count + 1) * sizeof *x);
+        if (x) {
+            for (int c = 1; c <= m->column_count; c++)
+                x[c] = glp_get_col_prim(copy, c);
+            glp_ios_heur_sol(tree, x);
+            free(x);
+        }
+    }
+    glp_delete_prob(copy);
+}
 
 static void mip_callback(glp_tree *tree, void *info)
 {
     mip_progress *progress = info;
-    if (glp_ios_reason(tree) == GLP_IBINGO || glp_ios_reason(tree) == GLP_ISELECT) {
+    int reason = glp_ios_reason(tree);
+    if (reason == GLP_IHEUR && !progress->rounding_tried && progress->model) {
+        progress->rounding_tried = true;
+        for (int mode = 0; mode < 3; mode++)
+            rounding_try(tree, progress->model, mode);
+    }
+    if (reason == GLP_IBINGO || reason == GLP_ISELECT) {
         progress->gap = glp_ios_mip_gap(tree);
         int node = glp_ios_best_node(tree);
         if (node)
@@ -137,8 +184,8 @@ static cap_status solve_mip(cap_model *m, const cap_plan_options *options,
     parm.presolve = GLP_OFF; /* the LP relaxation's optimal basis is already there */
     parm.cb_func = mip_callback;
     parm.cb_info = progress;
-    if (options->time_limit_s > 0)
-        parm.tm_lim = (int)fmin(options->time_limit_s * 1000.0, 2e9);
+    double limit = options->time_limit_s > 0 ? options->time_limit_s : CAP_MIP_DEFAULT_TIME_LIMIT;
+    parm.tm_lim = (int)fmin(limit * 1000.0, 2e9);
     int ret = glp_intopt(m->lp, &parm);
     if (ret != 0 && ret != GLP_ETMLIM && ret != GLP_EMIPGAP && ret != GLP_ENOPFS &&
         ret != GLP_ENODFS) {
@@ -146,7 +193,8 @@ static cap_status solve_mip(cap_model *m, const cap_plan_options *options,
         return CAP_ERR_RUNTIME;
     }
     int mip = glp_mip_status(m->lp);
-    if (mip == GLP_OPT && ret == 0)
+    /* Stopping at the requested relative gap is optimality to that tolerance. */
+    if ((mip == GLP_OPT && ret == 0) || ((mip == GLP_OPT || mip == GLP_FEAS) && ret == GLP_EMIPGAP))
         *status = CAP_PLAN_OPTIMAL;
     else if (mip == GLP_OPT || mip == GLP_FEAS)
         *status = CAP_PLAN_FEASIBLE;
@@ -275,7 +323,7 @@ static void plan_extract(const cap_model *m, cap_plan *plan)
 static cap_status solve_model(cap_model *m, const cap_scenario *s,
                               const cap_plan_options *options, cap_plan *plan, cap_diag *diag)
 {
-    mip_progress progress = {0.0, NAN};
+    mip_progress progress = {m, 0.0, NAN, false};
     cap_plan_status status = CAP_PLAN_UNDEFINED;
     cap_status rc;
     if (s->objective == CAP_OBJECTIVE_MAX_SERVED) {
