@@ -108,7 +108,7 @@ json_t *cap_mc_report_json(const cap_scenario *s, const cap_mc_result *result,
         json_object_set_new(root, "sweep", sweep);
     }
     json_t *timing = json_object();
-    json_object_set_new(timing, "device", json_string(result->backend));
+    json_object_set_new(timing, "device", json_string(result->device));
     json_object_set_new(timing, "threads", json_integer(result->threads));
     add_number(timing, "seconds", result->seconds);
     add_number(timing, "samples_per_second",
@@ -123,9 +123,9 @@ void cap_mc_report_print(FILE *out, const cap_scenario *s, const cap_mc_result *
 {
     const cap_mc_scale_result *main = &result->scales[cap_mc_report_main_scale(result)];
     char a[32], b[32], c[32], d[32], e[32];
-    fprintf(out, "capplan simulate: %s: %lld samples, seed %llu, %s, recourse %s, %.2f s\n",
+    fprintf(out, "capplan simulate: %s: %lld samples, seed %llu, %s (%s), recourse %s, %.2f s\n",
             s->name, (long long)result->samples, (unsigned long long)result->seed, result->backend,
-            info->recourse, result->seconds);
+            result->device, info->recourse, result->seconds);
     cap_format_usd(info->plan_cost, a, sizeof a);
     fprintf(out, "plan cost %s USD (%s)\n", a, info->plan_source);
     cap_format_usd(main->cost.mean, a, sizeof a);
@@ -208,6 +208,16 @@ static cap_status write_sweep(const char *dir, const cap_scenario *s, const cap_
     return cap_outfile_commit(&out, diag);
 }
 
+/* At most 40 bytes of a workload id, safe inside a single-quoted gnuplot string: gnuplot
+ * ends the string at a quote and runs what follows, system("...") included. */
+static void plot_title_text(const char *id, char *buffer, size_t size)
+{
+    size_t used = 0;
+    for (const char *p = id; *p && used + 1 < size; p++)
+        buffer[used++] = *p == '\'' ? '"' : (unsigned char)*p < 0x20 ? '?' : *p;
+    buffer[used] = '\0';
+}
+
 static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_mc_result *result,
                              cap_diag *diag)
 {
@@ -238,10 +248,13 @@ static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_m
                      "set y2label 'P(shortfall)'\nset y2tics\nset y2range [0:1]\nset key outside\n"
                      "plot 'sweep.csv' skip 1 using 1:($2/1e9) with linespoints lw 2 title 'mean', "
                      "'' skip 1 using 1:($5/1e9) with linespoints title 'P95'");
-    for (int w = 0; w < s->workload_count && n > 0 && (size_t)n < sizeof body - 200; w++)
+    for (int w = 0; w < s->workload_count && n > 0 && (size_t)n < sizeof body - 200; w++) {
+        char title[41];
+        plot_title_text(s->workloads[w].id, title, sizeof title);
         n += snprintf(body + n, sizeof body - (size_t)n,
-                      ", '' skip 1 using 1:%d axes x1y2 with lines dt 2 title 'P(short) %.40s'",
-                      7 + w, s->workloads[w].id);
+                      ", '' skip 1 using 1:%d axes x1y2 with lines dt 2 title 'P(short) %s'",
+                      7 + w, title);
+    }
     return cap_plot_render(dir, "sweep", body, diag);
 }
 

@@ -9,6 +9,7 @@
  * CUDA is touched only when the CUDA backend is asked for or AUTO finds a device.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 
 #include <float.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <omp.h>
@@ -49,6 +51,20 @@ static double seconds_now(void)
 static void *zalloc(size_t count, size_t size)
 {
     return calloc(count ? count : 1, size);
+}
+
+/* Room for many per-sample values, touched only as they arrive: 2 MiB aligned and, where
+ * the kernel allows, backed by huge pages (first touch of 4 KiB pages dominated otherwise). */
+static void *big_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, rounded ? rounded : huge);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return p;
 }
 
 void cap_mc_options_init(cap_mc_options *options)
@@ -120,8 +136,7 @@ static int check_array(const double *a, int64_t n, double lo, double hi, bool op
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(a[i]) || a[i] < lo || a[i] > hi)
             return fail(error, error_size, CAP_MC_ERR_INPUT,
-                        "mc: %s[%lld] = %g is outside [%g, %g]", name, (long long)i, a[i], lo,
-                        hi);
+                        "mc: %s[%lld] = %g is outside [%g, %g]", name, (long long)i, a[i], lo, hi);
     return CAP_MC_OK;
 }
 
@@ -130,21 +145,22 @@ static int check_problem(const cap_mc_problem *p, const cap_mc_options *o, char 
 {
     if (!p || !o)
         return fail(error, error_size, CAP_MC_ERR_INPUT, "mc: no problem or options");
-    int W = p->workload_count, O = p->offering_count, P = p->provider_count,
-        T = p->period_count;
+    int W = p->workload_count, O = p->offering_count, P = p->provider_count, T = p->period_count;
     if (W < 1 || T < 1 || O < 0 || P < 0 || W > CAP_MC_MAX_ITEMS || O > CAP_MC_MAX_ITEMS ||
         P > CAP_MC_MAX_ITEMS || T > CAP_MC_MAX_ITEMS)
         return fail(error, error_size, CAP_MC_ERR_INPUT,
                     "mc: sizes W=%d O=%d P=%d T=%d: need W, T >= 1, all <= %d", W, O, P, T,
                     CAP_MC_MAX_ITEMS);
-    if ((double)T * W * (O > 0 ? O : 1) > 1e10)
-        return fail(error, error_size, CAP_MC_ERR_INPUT, "mc: plan of %g entries is too large",
-                    (double)T * W * O);
+    /* every index product (t*W + w, w*O + o, i*W + k, (t*W + w)*O + o) then fits an int */
+    if ((double)T * W * (O > 0 ? O : 1) >= 2147483647.0 || (double)W * W >= 2147483647.0)
+        return fail(error, error_size, CAP_MC_ERR_INPUT,
+                    "mc: problem too large (T*W*O = %g, W*W = %g; each must be < 2^31)",
+                    (double)T * W * O, (double)W * W);
     bool greedy = o->recourse == CAP_MC_RECOURSE_GREEDY;
     const double big = DBL_MAX;
     int status;
-#define CHECK(a, n, lo, hi, optional)                                                             \
-    if ((status = check_array(a, n, lo, hi, optional, #a, error, error_size)) != CAP_MC_OK)      \
+#define CHECK(a, n, lo, hi, optional)                                                              \
+    if ((status = check_array(a, n, lo, hi, optional, #a, error, error_size)) != CAP_MC_OK)        \
     return status
     CHECK(p->hours, T, 0.0, big, false);
     CHECK(p->demand, (int64_t)W * T, 0.0, big, false);
@@ -177,8 +193,8 @@ static int check_problem(const cap_mc_problem *p, const cap_mc_options *o, char 
     if ((status = check_array(o->scales, o->scale_count, 0.0, big, true, "scales", error,
                               error_size)) != CAP_MC_OK)
         return status;
-    if (o->threads < 0 || o->chunk < 0 || o->histogram_bins < 1 ||
-        o->histogram_bins > 1000000 || o->exact_quantile_bytes < 0 || o->device < 0)
+    if (o->threads < 0 || o->chunk < 0 || o->histogram_bins < 1 || o->histogram_bins > 1000000 ||
+        o->exact_quantile_bytes < 0 || o->device < 0)
         return fail(error, error_size, CAP_MC_ERR_INPUT,
                     "mc: bad options (threads, chunk, histogram_bins, exact_quantile_bytes, "
                     "device must be >= 0; bins in [1, 1e6])");
@@ -293,8 +309,7 @@ static int model_build_recourse(model_owner *mo, const cap_mc_problem *p)
 
 static int model_build(model_owner *mo, const cap_mc_problem *p, const cap_mc_options *o)
 {
-    int W = p->workload_count, O = p->offering_count, P = p->provider_count,
-        T = p->period_count;
+    int W = p->workload_count, O = p->offering_count, P = p->provider_count, T = p->period_count;
     int S = o->scale_count > 0 ? o->scale_count : 1;
     cap_mc_model *m = &mo->model;
     memset(mo, 0, sizeof *mo);
@@ -407,8 +422,8 @@ static int model_build(model_owner *mo, const cap_mc_problem *p, const cap_mc_op
 
 /* ---- backend choice ----------------------------------------------------------------------- */
 
-static int backend_open(const cap_mc_model *model, const cap_mc_options *o,
-                        cap_mc_backend **out, char *error, int error_size)
+static int backend_open(const cap_mc_model *model, const cap_mc_options *o, cap_mc_backend **out,
+                        char *error, int error_size)
 {
     char why[256] = "";
     if (o->backend == CAP_MC_BACKEND_CPU)
@@ -449,12 +464,10 @@ static void partial_merge(const cap_mc_model *m, double *td, int64_t *tc, const 
         const double *b = bd + k * PD;
         int64_t *tcount = tc + k * PC;
         const int64_t *bcount = bc + k * PC;
-        int64_t na = tcount[0], nb = bcount[0], n = na + nb;
-        if (nb == 0)
+        if (bcount[0] == 0)
             continue;
-        double delta = b[0] - t[0];
-        t[0] = t[0] + delta * ((double)nb / (double)n);
-        t[1] = t[1] + b[1] + delta * delta * ((double)na * (double)nb / (double)n);
+        double n = (double)tcount[0];
+        cap_mc_moments_merge(&n, &t[0], &t[1], (double)bcount[0], b[0], b[1]);
         t[2] = b[2] < t[2] ? b[2] : t[2];
         t[3] = b[3] > t[3] ? b[3] : t[3];
         int64_t WT = (int64_t)m->workload_count * m->period_count;
@@ -484,33 +497,53 @@ static int64_t quantile_rank(int64_t n, int num)
     return r < 0 ? 0 : r;
 }
 
-/* Rearranges a[lo, hi) so that a[r] is the value of rank r - lo there, smaller-or-equal
- * values before it and greater-or-equal after; returns a[r]. Median-of-three pivot and a
- * three-way partition (many equal values are common: zero shortfalls), no randomness. */
+/* Floyd and Rivest's SELECT: rearranges a[left..right] so that a[k] holds the value of rank
+ * k - left, smaller-or-equal values before it and greater-or-equal after. A sample of the
+ * range brackets the target first, so about n + min(k, n - k) comparisons are made. No
+ * randomness: the value found is the order statistic whatever the pivots. */
+static void select_floyd_rivest(double *a, int64_t left, int64_t right, int64_t k)
+{
+    while (right > left) {
+        if (right - left > 600) {
+            double n = (double)(right - left + 1), i = (double)(k - left + 1);
+            double z = log(n), s = 0.5 * exp(2.0 * z / 3.0);
+            double sd = 0.5 * sqrt(z * s * (n - s) / n) * (i < n / 2.0 ? -1.0 : 1.0);
+            int64_t new_left = (int64_t)fmax((double)left, (double)k - i * s / n + sd);
+            int64_t new_right = (int64_t)fmin((double)right, (double)k + (n - i) * s / n + sd);
+            select_floyd_rivest(a, new_left, new_right, k);
+        }
+        double t = a[k], tmp;
+        int64_t i = left, j = right;
+#define SWAP(x, y) (tmp = a[x], a[x] = a[y], a[y] = tmp)
+        SWAP(left, k);
+        if (a[right] > t)
+            SWAP(right, left);
+        while (i < j) {
+            SWAP(i, j);
+            i++, j--;
+            while (a[i] < t)
+                i++;
+            while (a[j] > t)
+                j--;
+        }
+        if (a[left] == t) {
+            SWAP(left, j);
+        } else {
+            j++;
+            SWAP(j, right);
+        }
+#undef SWAP
+        if (j <= k)
+            left = j + 1;
+        if (k <= j)
+            right = j - 1;
+    }
+}
+
+/* The value of rank r - lo among a[lo, hi) (hi > r >= lo), partitioning the range around it. */
 static double select_rank(double *a, int64_t lo, int64_t hi, int64_t r)
 {
-    while (hi - lo > 1) {
-        double x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
-        double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-        int64_t lt = lo, i = lo, gt = hi;
-        while (i < gt) {
-            if (a[i] < pivot) {
-                double tmp = a[lt];
-                a[lt++] = a[i], a[i++] = tmp;
-            } else if (a[i] > pivot) {
-                double tmp = a[--gt];
-                a[gt] = a[i], a[i] = tmp;
-            } else {
-                i++;
-            }
-        }
-        if (r < lt)
-            hi = lt;
-        else if (r >= gt)
-            lo = gt;
-        else
-            return pivot;
-    }
+    select_floyd_rivest(a, lo, hi - 1, r);
     return a[r];
 }
 
@@ -526,13 +559,11 @@ static double sum_compensated(const double *a, int64_t n)
     return sum + c;
 }
 
-/* P95 of a row of non-negative values: 0 without selecting when enough of them are 0. */
-static double p95_nonnegative(double *a, int64_t n)
+/* P95 of n non-negative values given as their `count` nonzero ones: 0 when enough are 0. */
+static double p95_sparse(double *nonzero, int64_t count, int64_t n)
 {
-    int64_t r = quantile_rank(n, 95), zeros = 0;
-    for (int64_t i = 0; i < n; i++)
-        zeros += a[i] == 0.0;
-    return zeros > r ? 0.0 : select_rank(a, 0, n, r);
+    int64_t r = quantile_rank(n, 95), zeros = n - count;
+    return zeros > r ? 0.0 : select_rank(nonzero, 0, count, r - zeros);
 }
 
 static void cost_quantiles_exact(double *a, int64_t n, cap_mc_cost_stats *c)
@@ -658,8 +689,10 @@ typedef struct {
     double *chunk_d; /* [blocks per chunk][S*PD] */
     int64_t *chunk_c;
     bool exact_cost, exact_work;
-    double *store; /* [store_rows][samples] */
+    double *store; /* [store_rows][samples]: the costs */
     int64_t store_rows;
+    double *sparse_base, **sparse; /* [S*(W + W*T)] rows of nonzero unmet hours, shortfalls */
+    int64_t *sparse_count, sparse_rows;
     /* pass 2 */
     cap_mc_hist hist;
     int64_t *hist_row, *hist_bins, *hist_offset;
@@ -683,10 +716,15 @@ static int run_chunks(run_state *rs, cap_mc_job_kind kind, char *error, int erro
         job.sample_count = rs->samples - first < chunk ? rs->samples - first : chunk;
         job.partial_d = rs->chunk_d, job.partial_c = rs->chunk_c;
         job.store = rs->store, job.store_pitch = rs->samples, job.store_rows = rs->store_rows;
+        job.sparse = rs->sparse, job.sparse_count = rs->sparse_count;
+        job.sparse_row0 = m->scale_count, job.sparse_rows = rs->sparse_rows;
         job.hist = &rs->hist;
+        job.cancel = rs->options->cancel;
         int status = rs->backend->run(rs->backend, &job, error, error_size);
         if (status != CAP_MC_OK)
             return status;
+        if (rs->options->cancel && *rs->options->cancel) /* the job may be incomplete */
+            return fail(error, error_size, CAP_MC_ERR_RUNTIME, "mc: cancelled");
         if (kind == CAP_MC_JOB_MOMENTS) {
             int64_t blocks = (job.sample_count + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
             for (int64_t b = 0; b < blocks; b++)
@@ -709,7 +747,9 @@ static int run_chunks(run_state *rs, cap_mc_job_kind kind, char *error, int erro
     return CAP_MC_OK;
 }
 
-/* Decides what is kept for exact quantiles; allocation failure just means histograms. */
+/* Decides what is kept for exact quantiles: the costs densely, the unmet hours and
+ * shortfalls as their nonzero values (room for all is reserved, pages are touched only as
+ * values arrive). Allocation failure just means histograms. */
 static void plan_store(run_state *rs)
 {
     const cap_mc_model *m = rs->model;
@@ -718,18 +758,26 @@ static void plan_store(run_state *rs)
     double cost_bytes = 8.0 * S * n, work_bytes = 8.0 * S * (W + W * T) * n;
     rs->exact_cost = cost_bytes <= budget;
     rs->exact_work = rs->exact_cost && cost_bytes + work_bytes <= budget;
-    rs->store_rows = rs->exact_work ? cap_mc_rec_store_rows(m) : rs->exact_cost ? (int64_t)S : 0;
-    while (rs->store_rows > 0) {
-        rs->store = malloc((size_t)rs->store_rows * (size_t)rs->samples * sizeof(double));
-        if (rs->store)
-            break;
-        if (rs->exact_work) {
+    if (rs->exact_cost) {
+        rs->store_rows = m->scale_count;
+        rs->store = big_alloc((size_t)rs->store_rows * (size_t)rs->samples * sizeof(double));
+        if (!rs->store)
+            rs->exact_cost = rs->exact_work = false, rs->store_rows = 0;
+    }
+    if (rs->exact_work) {
+        rs->sparse_rows = cap_mc_rec_store_rows(m) - m->scale_count;
+        rs->sparse_base = big_alloc((size_t)rs->sparse_rows * (size_t)rs->samples * sizeof(double));
+        rs->sparse = zalloc((size_t)rs->sparse_rows, sizeof(double *));
+        rs->sparse_count = zalloc((size_t)rs->sparse_rows, sizeof(int64_t));
+        if (!rs->sparse_base || !rs->sparse || !rs->sparse_count) {
+            free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
+            rs->sparse_base = NULL, rs->sparse = NULL, rs->sparse_count = NULL;
+            rs->sparse_rows = 0;
             rs->exact_work = false;
-            rs->store_rows = (int64_t)S;
-        } else {
-            rs->exact_cost = false;
-            rs->store_rows = 0;
+            return;
         }
+        for (int64_t r = 0; r < rs->sparse_rows; r++)
+            rs->sparse[r] = rs->sparse_base + r * rs->samples;
     }
 }
 
@@ -781,8 +829,8 @@ static int plan_histograms(run_state *rs)
                 add_hist_row(rs, cap_mc_rec_unmet(m, k, w), 0.0, d[4 + 3 * W * T + 2 * w + 1],
                              CAP_MC_FINE_WORK_BINS);
                 for (int t = 0; t < T; t++)
-                    add_hist_row(rs, cap_mc_rec_short(m, k, w, t), 0.0,
-                                 d[4 + 3 * (w * T + t) + 2], CAP_MC_FINE_WORK_BINS);
+                    add_hist_row(rs, cap_mc_rec_short(m, k, w, t), 0.0, d[4 + 3 * (w * T + t) + 2],
+                                 CAP_MC_FINE_WORK_BINS);
             }
     }
     rs->hist.row = rs->hist_row, rs->hist.lo = rs->hist_lo;
@@ -880,11 +928,12 @@ static void finish_quantile(const run_state *rs, int k, int64_t i, cap_mc_result
         cap_mc_workload_stats *ws = &s->workloads[w];
         double *out = t < 0 ? &ws->p95_unmet_h100e_hours : &ws->period_p95_shortfall[t];
         if (rs->exact_work) {
-            int64_t row = t < 0 ? cap_mc_rec_unmet(m, k, w) : cap_mc_rec_short(m, k, w, t);
-            *out = p95_nonnegative(rs->store + (size_t)row * (size_t)n, n);
+            int64_t row =
+                (t < 0 ? cap_mc_rec_unmet(m, k, w) : cap_mc_rec_short(m, k, w, t)) - m->scale_count;
+            *out = p95_sparse(rs->sparse[row], rs->sparse_count[row], n);
         } else {
-            hist_view h = hist_view_of(rs, rs->fine_work_row + ((int64_t)k * W + w) * (T + 1) +
-                                               1 + t);
+            hist_view h =
+                hist_view_of(rs, rs->fine_work_row + ((int64_t)k * W + w) * (T + 1) + 1 + t);
             *out = hist_quantile(&h, quantile_rank(n, 95));
             /* errors: the widest bin of the workload's rows (written by the unmet task) */
             if (t < 0) {
@@ -903,15 +952,16 @@ static void finish_quantile(const run_state *rs, int k, int64_t i, cap_mc_result
 static void run_release(run_state *rs)
 {
     free(rs->total_d), free(rs->total_c), free(rs->chunk_d), free(rs->chunk_c);
-    free(rs->store), free(rs->hist_row), free(rs->hist_bins), free(rs->hist_offset);
+    free(rs->store), free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
+    free(rs->hist_row), free(rs->hist_bins), free(rs->hist_offset);
     free(rs->hist_lo), free(rs->hist_hi), free(rs->hist_inv_width);
     free(rs->hist.at_min), free(rs->hist.counts);
     if (rs->backend)
         rs->backend->free(rs->backend);
 }
 
-int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options,
-               cap_mc_result **out, char *error, int error_size)
+int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap_mc_result **out,
+               char *error, int error_size)
 {
     if (error && error_size > 0)
         error[0] = '\0';

@@ -68,9 +68,9 @@ typedef struct {
     int device;                       /* CUDA device index, default 0 */
     const double *scales;             /* demand scales, common random numbers; NULL = {1.0} */
     int scale_count;
-    int threads;    /* OpenMP threads, 0 = runtime default */
-    int64_t chunk;  /* samples per chunk, 0 = backend default; rounded up to a multiple of
-                       4096. Changes memory use only, never the statistics. */
+    int threads;        /* OpenMP threads, 0 = runtime default */
+    int64_t chunk;      /* samples per chunk, 0 = backend default; rounded up to a multiple of
+                           4096. Changes memory use only, never the statistics. */
     int histogram_bins; /* cost histogram bins, default 50 */
     /* Host memory for per-sample values kept for exact quantiles (default 1 GiB). Costs
      * (8 bytes per sample and scale) are kept first, then unmet hours and shortfalls
@@ -109,7 +109,7 @@ typedef struct {
 typedef struct {
     double scale;
     cap_mc_cost_stats cost;
-    cap_mc_workload_stats *workloads;  /* [W] */
+    cap_mc_workload_stats *workloads; /* [W] */
     int histogram_bins;
     double histogram_lo, histogram_hi; /* bin i covers [lo + i*w, lo + (i+1)*w), the last
                                           bin is closed; lo = min, hi = max of the costs */
@@ -119,11 +119,11 @@ typedef struct {
 typedef struct {
     int64_t samples;
     uint64_t seed;
-    char backend[16];  /* "cpu" or "cuda" (mc.json "backend") */
-    char device[256];  /* e.g. "NVIDIA H100 80GB HBM3 (fused)" or "OpenMP, 2 threads, avx512" */
-    int threads;       /* OpenMP threads (cpu) */
-    int64_t chunk;     /* samples per chunk used */
-    int passes;        /* 1, or 2 when some quantiles came from histograms */
+    char backend[16]; /* "cpu" or "cuda" (mc.json "backend") */
+    char device[256]; /* e.g. "NVIDIA H100 80GB HBM3 (fused)" or "OpenMP, 2 threads, avx512" */
+    int threads;      /* OpenMP threads (cpu) */
+    int64_t chunk;    /* samples per chunk used */
+    int passes;       /* 1, or 2 when some quantiles came from histograms */
     double seconds;
     int scale_count, workload_count, period_count;
     cap_mc_scale_result *scales; /* [scale_count] */
@@ -133,8 +133,8 @@ typedef struct {
  * options, CAP_MC_ERR_BACKEND when the requested backend is unavailable, CAP_MC_ERR_RUNTIME
  * otherwise (memory, device failure, cancel); `error` (may be NULL) receives a one-line
  * message of at most error_size bytes. *out is set only on CAP_MC_OK. */
-int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options,
-               cap_mc_result **out, char *error, int error_size);
+int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap_mc_result **out,
+               char *error, int error_size);
 
 void cap_mc_result_free(cap_mc_result *result);
 
@@ -163,8 +163,8 @@ int cap_mc_cholesky(int n, const double *matrix, double *lower);
 /* Benchmark hook: generates `count` double normals on the GPU with cuRAND's Philox and with
  * this engine's Philox + Box-Muller, writing them to device memory, and reports each rate
  * in normals per second. CAP_MC_ERR_BACKEND without CUDA or a device. */
-int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s,
-                         char *error, int error_size);
+int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s, char *error,
+                         int error_size);
 
 #ifdef __cplusplus
 }

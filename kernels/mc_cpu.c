@@ -17,9 +17,9 @@
 
 #include "mc_internal.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&     \
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&       \
     !defined(CAPPLAN_NO_CLONES)
-#define CAP_MC_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#define CAP_MC_CLONES      __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #define CAP_MC_HAVE_CLONES 1
 #else
 #define CAP_MC_CLONES
@@ -46,16 +46,9 @@ const char *cap_mc_cpu_simd(void)
 #endif
 }
 
-CAP_MC_CLONES
-static void simulate_lanes(const cap_mc_model *m, double *ws, double *rec, int lanes,
-                           uint64_t first_sample)
-{
-    cap_mc_lanes l = {ws, rec, CAP_MC_CPU_LANES, 0, lanes, first_sample};
-    cap_mc_simulate(m, l);
-}
-
-static void reduce_lanes(const cap_mc_model *m, const cap_mc_job *job, const double *rec,
-                         int lanes, int64_t first_sample, double *pd, int64_t *pc)
+static inline __attribute__((always_inline)) void
+reduce_lanes(const cap_mc_model *m, const cap_mc_job *job, const double *rec, int lanes,
+             int64_t first_sample, double *pd, int64_t *pc)
 {
     int64_t units = cap_mc_units(m) * m->scale_count;
     for (int64_t u = 0; u < units; u++)
@@ -63,9 +56,27 @@ static void reduce_lanes(const cap_mc_model *m, const cap_mc_job *job, const dou
     for (int64_t r = 0; job->store && r < job->store_rows; r++)
         memcpy(job->store + r * job->store_pitch + first_sample, rec + r * CAP_MC_CPU_LANES,
                (size_t)lanes * sizeof(double));
+    for (int64_t r = 0; job->sparse && r < job->sparse_rows; r++) {
+        const double *x = rec + (job->sparse_row0 + r) * CAP_MC_CPU_LANES;
+        double packed[CAP_MC_CPU_LANES];
+        int64_t nonzero = 0, at;
+        for (int j = 0; j < lanes; j++) { /* branch-free: zeros are unpredictable */
+            packed[nonzero] = x[j];
+            nonzero += x[j] != 0.0;
+        }
+        if (nonzero == 0)
+            continue;
+#pragma omp atomic capture
+        {
+            at = job->sparse_count[r];
+            job->sparse_count[r] += nonzero;
+        }
+        memcpy(job->sparse[r] + at, packed, (size_t)nonzero * sizeof(double));
+    }
 }
 
-static void histogram_lanes(const cap_mc_hist *h, const double *rec, int lanes)
+static inline __attribute__((always_inline)) void histogram_lanes(const cap_mc_hist *h,
+                                                                  const double *rec, int lanes)
 {
     for (int i = 0; i < h->row_count; i++) {
         const double *x = rec + h->row[i] * CAP_MC_CPU_LANES;
@@ -76,6 +87,19 @@ static void histogram_lanes(const cap_mc_hist *h, const double *rec, int lanes)
             (*slot)++;
         }
     }
+}
+
+/* One batch of lanes: simulate, then fold or bin. The vector clones cover all of it. */
+CAP_MC_CLONES
+static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, double *rec,
+                      int lanes, int64_t first_sample, double *pd, int64_t *pc)
+{
+    cap_mc_lanes l = {ws, rec, CAP_MC_CPU_LANES, 0, lanes, (uint64_t)first_sample};
+    cap_mc_simulate(m, l);
+    if (job->kind == CAP_MC_JOB_MOMENTS)
+        reduce_lanes(m, job, rec, lanes, first_sample, pd, pc);
+    else
+        histogram_lanes(job->hist, rec, lanes);
 }
 
 static void run_block(const cap_mc_model *m, const cap_mc_job *job, int64_t block, double *ws,
@@ -90,11 +114,7 @@ static void run_block(const cap_mc_model *m, const cap_mc_job *job, int64_t bloc
         cap_mc_partial_start(m, pd, pc);
     for (int64_t off = 0; off < count; off += CAP_MC_CPU_LANES) {
         int lanes = (int)(count - off < CAP_MC_CPU_LANES ? count - off : CAP_MC_CPU_LANES);
-        simulate_lanes(m, ws, rec, lanes, (uint64_t)(first + off));
-        if (job->kind == CAP_MC_JOB_MOMENTS)
-            reduce_lanes(m, job, rec, lanes, first + off, pd, pc);
-        else
-            histogram_lanes(job->hist, rec, lanes);
+        run_batch(m, job, ws, rec, lanes, first + off, pd, pc);
     }
 }
 
@@ -119,7 +139,7 @@ static int cpu_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, 
             int stop;
 #pragma omp atomic read
             stop = failed;
-            if (!stop)
+            if (!stop && !(job->cancel && *job->cancel))
                 run_block(m, job, b, ws, rec);
         }
         free(ws);
@@ -149,8 +169,7 @@ int cap_mc_backend_cpu_create(const cap_mc_model *model, const cap_mc_options *o
     b->threads = options->threads > 0 ? options->threads : omp_get_max_threads();
     int64_t chunk = options->chunk > 0 ? options->chunk : CAP_MC_CPU_DEFAULT_CHUNK;
     b->chunk = (chunk + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK;
-    snprintf(b->device, sizeof b->device, "OpenMP, %d threads, %s", b->threads,
-             cap_mc_cpu_simd());
+    snprintf(b->device, sizeof b->device, "OpenMP, %d threads, %s", b->threads, cap_mc_cpu_simd());
     b->run = cpu_run;
     b->free = cpu_free;
     b->state = (void *)model;

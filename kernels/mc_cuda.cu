@@ -24,6 +24,7 @@
 #define CAP_CUDA_THREADS        128
 #define CAP_CUDA_MAX_CHUNK      ((int64_t)16 << 20)
 #define CAP_CUDA_MEMORY_DEFAULT ((double)(8ll << 30)) /* at most 8 GiB of lane arrays */
+#define CAP_CUDA_STAGING        ((int64_t)64 << 20)   /* host staging for copy_sparse */
 
 /* ---- the one error check: statement, file, line ------------------------------------------- */
 
@@ -58,18 +59,17 @@ static int cap_cuda_fail(const char *what, const char *statement, const char *fi
                          char *error, int error_size)
 {
     if (error && error_size > 0)
-        snprintf(error, (size_t)error_size, "mc: CUDA: %s:%d: %s: %s", file, line, statement,
-                 what);
+        snprintf(error, (size_t)error_size, "mc: CUDA: %s:%d: %s: %s", file, line, statement, what);
     return CAP_MC_ERR_RUNTIME;
 }
 
 /* Needs `error` and `error_size` in scope; returns CAP_MC_ERR_RUNTIME from the caller. */
-#define CAP_CUDA_CHECK(statement)                                                                 \
-    do {                                                                                          \
-        auto status_ = (statement);                                                               \
-        if (cap_cuda_failed(status_))                                                             \
-            return cap_cuda_fail(cap_cuda_describe(status_), #statement, __FILE__, __LINE__,      \
-                                 error, error_size);                                              \
+#define CAP_CUDA_CHECK(statement)                                                                  \
+    do {                                                                                           \
+        auto status_ = (statement);                                                                \
+        if (cap_cuda_failed(status_))                                                              \
+            return cap_cuda_fail(cap_cuda_describe(status_), #statement, __FILE__, __LINE__,       \
+                                 error, error_size);                                               \
     } while (0)
 
 /* ---- discovery ---------------------------------------------------------------------------- */
@@ -178,8 +178,8 @@ __global__ void cap_mc_settle_kernel(cap_mc_model m, double *ws, double *rec, in
 }
 
 /* One thread per (block, unit): the same fold as the CPU's, lanes in ascending order. */
-__global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t stride,
-                                     int lanes, double *pd, int64_t *pc)
+__global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t stride, int lanes,
+                                     double *pd, int64_t *pc)
 {
     int64_t units = cap_mc_units(&m) * m.scale_count;
     int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
@@ -216,8 +216,8 @@ __global__ void cap_mc_rng_kernel(cap_mc_model m, double *out, int64_t pairs)
 {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < pairs;
          i += (int64_t)gridDim.x * blockDim.x)
-        cap_mc_normal_pair(cap_mc_philox(&m, (uint64_t)i, 1, CAP_MC_STREAM_NORMAL, 0),
-                           &out[2 * i], &out[2 * i + 1]);
+        cap_mc_normal_pair(cap_mc_philox(&m, (uint64_t)i, 1, CAP_MC_STREAM_NORMAL, 0), &out[2 * i],
+                           &out[2 * i + 1]);
 }
 
 static unsigned grid_for(int64_t threads)
@@ -238,6 +238,7 @@ typedef struct {
     double *ws, *rec, *pd;
     int64_t *pc;
     double *gemm_coef; /* [T][W * offering_rows]: column-major O_r x W per period */
+    double *staging;   /* host, for copy_sparse */
     cublasHandle_t blas;
     bool have_blas;
     /* pass 2 */
@@ -271,8 +272,8 @@ static int upload_model(cuda_state *st, const cap_mc_model *h, char *error, int 
     int64_t W = h->workload_count, O = h->offering_count, T = h->period_count;
     int64_t nnz = h->delivery_start[T * W], rnnz = h->recourse_start[T * W];
     int s = CAP_MC_OK;
-#define UP(field, count)                                                                          \
-    if ((s = upload(st, h->field, (count), &d->field, error, error_size)) != CAP_MC_OK)         \
+#define UP(field, count)                                                                           \
+    if ((s = upload(st, h->field, (count), &d->field, error, error_size)) != CAP_MC_OK)            \
     return s
     UP(sigma, W);
     UP(half_var, W);
@@ -305,8 +306,7 @@ static int upload_gemm_coef(cuda_state *st, const cap_mc_model *h, char *error, 
     size_t count = (size_t)(T * W * OR > 0 ? T * W * OR : 1);
     double *dense = (double *)calloc(count, sizeof(double));
     if (!dense)
-        return cap_cuda_fail("out of host memory", "calloc", __FILE__, __LINE__, error,
-                             error_size);
+        return cap_cuda_fail("out of host memory", "calloc", __FILE__, __LINE__, error, error_size);
     for (int64_t t = 0; t < T; t++)
         for (int64_t w = 0; w < W; w++)
             for (int64_t e = h->delivery_start[t * W + w]; e < h->delivery_start[t * W + w + 1];
@@ -334,6 +334,7 @@ static void cuda_free(cap_mc_backend *backend)
         cudaFree(st->d_at_min);
         if (st->have_blas)
             cublasDestroy(st->blas);
+        free(st->staging);
         cudaGetLastError();
         free(st);
     }
@@ -342,8 +343,7 @@ static void cuda_free(cap_mc_backend *backend)
 
 /* ---- one job ------------------------------------------------------------------------------ */
 
-static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error,
-                          int error_size)
+static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error, int error_size)
 {
     cap_mc_fused_kernel<<<grid_for(lanes), CAP_CUDA_THREADS>>>(st->model, st->ws, st->rec,
                                                                st->stride, lanes, first);
@@ -372,15 +372,15 @@ static int simulate_gemm(cuda_state *st, int lanes, uint64_t first, char *error,
                     CAP_CUDA_CHECK(cublasDgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, W,
                                                &one, n_rows, ld, m->chol, W, &zero, z_rows, ld));
             }
-            cap_mc_shocks_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes,
-                                                             first, t);
+            cap_mc_shocks_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes, first,
+                                                             t);
             CAP_CUDA_CHECK(cudaGetLastError());
         }
         /* D' (lanes x W) = A' (lanes x O_r) G_t^T, G_t^T stored column-major O_r x W */
         if (OR > 0)
             CAP_CUDA_CHECK(cublasDgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, OR, &one,
-                                       a_rows, ld, st->gemm_coef + (int64_t)t * W * OR, OR,
-                                       &zero, d_rows, ld));
+                                       a_rows, ld, st->gemm_coef + (int64_t)t * W * OR, OR, &zero,
+                                       d_rows, ld));
         else
             CAP_CUDA_CHECK(cudaMemset2D(d_rows, (size_t)ld * sizeof(double), 0,
                                         (size_t)lanes * sizeof(double), (size_t)W));
@@ -423,8 +423,7 @@ static int flush_histograms(cuda_state *st, const cap_mc_hist *h, char *error, i
     size_t rows = (size_t)h->row_count, bins = (size_t)h->total_bins;
     unsigned long long *counts = (unsigned long long *)malloc((bins + rows + 1) * sizeof *counts);
     if (!counts)
-        return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error,
-                             error_size);
+        return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error, error_size);
     cudaError_t a = cudaMemcpy(counts, st->d_counts, bins * sizeof *counts, cudaMemcpyDeviceToHost);
     cudaError_t b =
         cudaMemcpy(counts + bins, st->d_at_min, rows * sizeof *counts, cudaMemcpyDeviceToHost);
@@ -442,6 +441,40 @@ static int flush_histograms(cuda_state *st, const cap_mc_hist *h, char *error, i
     return CAP_MC_OK;
 }
 
+/* Nonzero unmet hours and shortfalls to the host, through a staging buffer of at most
+ * CAP_CUDA_STAGING bytes (the engine keeps these only for runs within its exact-quantile
+ * memory, so the traffic is bounded too). */
+static int copy_sparse(cuda_state *st, const cap_mc_job *job, int lanes, char *error,
+                       int error_size)
+{
+    int64_t rows = job->sparse_rows;
+    int64_t slice = CAP_CUDA_STAGING / (rows * (int64_t)sizeof(double));
+    slice = slice < 1 ? 1 : (slice > st->stride ? st->stride : slice); /* fixed per run */
+    if (!st->staging) {
+        st->staging = (double *)malloc((size_t)(slice * rows) * sizeof(double));
+        if (!st->staging)
+            return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error,
+                                 error_size);
+    }
+    for (int64_t first = 0; first < lanes; first += slice) {
+        int64_t len = lanes - first < slice ? lanes - first : slice;
+        CAP_CUDA_CHECK(cudaMemcpy2D(
+            st->staging, (size_t)len * sizeof(double),
+            st->rec + job->sparse_row0 * st->stride + first, (size_t)st->stride * sizeof(double),
+            (size_t)len * sizeof(double), (size_t)rows, cudaMemcpyDeviceToHost));
+        for (int64_t r = 0; r < rows; r++) {
+            const double *x = st->staging + r * len;
+            double *out = job->sparse[r];
+            int64_t count = job->sparse_count[r];
+            for (int64_t j = 0; j < len; j++)
+                if (x[j] != 0.0)
+                    out[count++] = x[j];
+            job->sparse_count[r] = count;
+        }
+    }
+    return CAP_MC_OK;
+}
+
 static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size)
 {
     cuda_state *st = (cuda_state *)backend->state;
@@ -451,8 +484,9 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
         return flush_histograms(st, job->hist, error, error_size);
     int lanes = (int)job->sample_count;
     uint64_t first = (uint64_t)job->first_sample;
-    int status = st->variant == CAP_MC_CUDA_GEMM ? simulate_gemm(st, lanes, first, error, error_size)
-                                                 : simulate_fused(st, lanes, first, error, error_size);
+    int status = st->variant == CAP_MC_CUDA_GEMM
+                     ? simulate_gemm(st, lanes, first, error, error_size)
+                     : simulate_fused(st, lanes, first, error, error_size);
     if (status != CAP_MC_OK)
         return status;
     if (job->kind == CAP_MC_JOB_HISTOGRAM) {
@@ -473,23 +507,27 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     cap_mc_reduce_kernel<<<grid_for(blocks * units), CAP_CUDA_THREADS>>>(*m, st->rec, st->stride,
                                                                          lanes, st->pd, st->pc);
     CAP_CUDA_CHECK(cudaGetLastError());
-    size_t pd_bytes = (size_t)(blocks * cap_mc_partial_doubles(m) * m->scale_count) * sizeof(double);
-    size_t pc_bytes = (size_t)(blocks * cap_mc_partial_counts(m) * m->scale_count) * sizeof(int64_t);
+    size_t pd_bytes =
+        (size_t)(blocks * cap_mc_partial_doubles(m) * m->scale_count) * sizeof(double);
+    size_t pc_bytes =
+        (size_t)(blocks * cap_mc_partial_counts(m) * m->scale_count) * sizeof(int64_t);
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_d, st->pd, pd_bytes, cudaMemcpyDeviceToHost));
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_c, st->pc, pc_bytes, cudaMemcpyDeviceToHost));
     if (job->store && job->store_rows > 0)
-        CAP_CUDA_CHECK(cudaMemcpy2D(job->store + job->first_sample,
-                                    (size_t)job->store_pitch * sizeof(double), st->rec,
-                                    (size_t)st->stride * sizeof(double),
-                                    (size_t)lanes * sizeof(double), (size_t)job->store_rows,
-                                    cudaMemcpyDeviceToHost));
+        CAP_CUDA_CHECK(cudaMemcpy2D(
+            job->store + job->first_sample, (size_t)job->store_pitch * sizeof(double), st->rec,
+            (size_t)st->stride * sizeof(double), (size_t)lanes * sizeof(double),
+            (size_t)job->store_rows, cudaMemcpyDeviceToHost));
+    if (job->sparse && job->sparse_rows > 0)
+        return copy_sparse(st, job, lanes, error, error_size);
     return CAP_MC_OK;
 }
 
 /* ---- creation ----------------------------------------------------------------------------- */
 
-/* Lanes per chunk: what the user asked (rounded up to whole blocks), or what fits in a
- * quarter of the free device memory (at most 8 GiB), in both cases at most 16M lanes. */
+/* Lanes per chunk: what the user asked (rounded up to whole blocks) or, by default, what fits
+ * in a quarter of the free device memory (at most 8 GiB); never more than fits, than the
+ * samples need, or 16M lanes (the kernels' grids assume it). */
 static int64_t choose_stride(const cap_mc_model *m, const cap_mc_options *o, size_t free_bytes)
 {
     double per_lane = 8.0 * (double)(cap_mc_ws_rows(m) + cap_mc_rec_rows(m)) +
@@ -499,8 +537,10 @@ static int64_t choose_stride(const cap_mc_model *m, const cap_mc_options *o, siz
     if (budget > CAP_CUDA_MEMORY_DEFAULT)
         budget = CAP_CUDA_MEMORY_DEFAULT;
     int64_t fit = (int64_t)(budget / per_lane) / CAP_MC_BLOCK * CAP_MC_BLOCK;
-    int64_t chunk = o->chunk > 0 ? (o->chunk + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK
-                                 : fit;
+    int64_t chunk =
+        o->chunk > 0 ? (o->chunk + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK : fit;
+    if (chunk > fit)
+        chunk = fit; /* the user's chunk too: it changes memory use only */
     int64_t needed = (o->samples + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK * CAP_MC_BLOCK;
     if (chunk > needed)
         chunk = needed; /* small runs: no larger buffers than the samples need */
@@ -523,7 +563,8 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
     st->stride = choose_stride(model, options, free_bytes);
     const cap_mc_model *m = &st->model;
     size_t lanes = (size_t)st->stride, blocks = lanes / CAP_MC_BLOCK;
-    CAP_CUDA_CHECK(cudaMalloc((void **)&st->ws, (size_t)cap_mc_ws_rows(m) * lanes * sizeof(double)));
+    CAP_CUDA_CHECK(
+        cudaMalloc((void **)&st->ws, (size_t)cap_mc_ws_rows(m) * lanes * sizeof(double)));
     CAP_CUDA_CHECK(
         cudaMalloc((void **)&st->rec, (size_t)cap_mc_rec_rows(m) * lanes * sizeof(double)));
     CAP_CUDA_CHECK(cudaMalloc((void **)&st->pd, blocks * (size_t)cap_mc_partial_doubles(m) *
@@ -542,9 +583,8 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
     return CAP_MC_OK;
 }
 
-extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model,
-                                          const cap_mc_options *options, cap_mc_backend **out,
-                                          char *error, int error_size)
+extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *options,
+                                          cap_mc_backend **out, char *error, int error_size)
 {
     *out = NULL;
     cap_mc_backend *b = (cap_mc_backend *)calloc(1, sizeof *b);
@@ -573,8 +613,8 @@ extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model,
 /* ---- RNG timing (benchmarks) --------------------------------------------------------------- */
 
 static int time_rng(double *buffer, int64_t count, double *curand_per_s, double *engine_per_s,
-                    curandGenerator_t *generator, cudaEvent_t start, cudaEvent_t stop,
-                    char *error, int error_size)
+                    curandGenerator_t *generator, cudaEvent_t start, cudaEvent_t stop, char *error,
+                    int error_size)
 {
     float ms = 0.0f;
     CAP_CUDA_CHECK(curandCreateGenerator(generator, CURAND_RNG_PSEUDO_PHILOX4_32_10));
@@ -619,8 +659,8 @@ extern "C" int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double 
     CAP_CUDA_CHECK(cudaMalloc((void **)&buffer, (size_t)count * sizeof(double)));
     int status = CAP_MC_ERR_RUNTIME;
     if (cudaEventCreate(&start) == cudaSuccess && cudaEventCreate(&stop) == cudaSuccess)
-        status = time_rng(buffer, count, curand_per_s, engine_per_s, &generator, start, stop,
-                          error, error_size);
+        status = time_rng(buffer, count, curand_per_s, engine_per_s, &generator, start, stop, error,
+                          error_size);
     else
         snprintf(error, (size_t)error_size, "mc: CUDA: cudaEventCreate failed");
     if (generator)

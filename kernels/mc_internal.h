@@ -43,16 +43,26 @@ typedef struct {
     int64_t *partial_c;   /* MOMENTS: [blocks][S * PC] */
     double *store;        /* MOMENTS, optional: row r of sample s at store[r * pitch + s] */
     int64_t store_pitch;
-    int64_t store_rows;   /* record rows 0 .. store_rows-1 are kept */
+    int64_t store_rows; /* record rows 0 .. store_rows-1 are kept (the costs) */
+    /* MOMENTS, optional: the nonzero values of record rows sparse_row0 + r (unmet hours and
+     * shortfalls, mostly 0) are appended, in any order, at sparse[r][sparse_count[r]++]:
+     * quantiles need the multiset only, and zeros are N - count. */
+    double **sparse;
+    int64_t *sparse_count;
+    int64_t sparse_row0, sparse_rows;
     const cap_mc_hist *hist; /* HISTOGRAM and FLUSH */
+    /* Optional: once *cancel is set a backend may skip the rest of the job (the CPU one
+     * checks before each block, so Ctrl-C stops within a block, not a whole chunk); the
+     * caller then discards the job's results. */
+    volatile int *cancel;
 } cap_mc_job;
 
 typedef struct cap_mc_backend cap_mc_backend;
 struct cap_mc_backend {
-    const char *name;  /* "cpu" or "cuda" */
-    char device[256];  /* what runs it, for the result */
+    const char *name; /* "cpu" or "cuda" */
+    char device[256]; /* what runs it, for the result */
     int threads;
-    int64_t chunk;     /* samples per job, multiple of CAP_MC_BLOCK */
+    int64_t chunk; /* samples per job, multiple of CAP_MC_BLOCK */
     /* Runs one job. Returns CAP_MC_OK or CAP_MC_ERR_RUNTIME with a message in error. */
     int (*run)(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size);
     void (*free)(cap_mc_backend *backend);

@@ -39,8 +39,8 @@ int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *
     return CAP_MC_ERR_BACKEND;
 }
 
-int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s,
-                         char *error, int error_size)
+int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s, char *error,
+                         int error_size)
 {
     (void)count;
     *curand_per_s = *engine_per_s = 0.0;

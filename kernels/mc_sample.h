@@ -14,14 +14,15 @@
  *   CPU runs CAP_MC_CPU_LANES lanes per call, items outer and lanes inner so the lane loops
  *   vectorise; a CUDA thread is one lane (lane_end = lane_begin + 1) in a chunk-wide
  *   array, which also is the column-major layout cuBLAS reads.
- * - Statistics are reduced per block of CAP_MC_BLOCK consecutive samples, sequentially in
- *   sample order (cap_mc_reduce_unit); blocks are merged in block order by mc.c. Nothing
- *   depends on threads, chunks or the backend.
+ * - Statistics are reduced per block of CAP_MC_BLOCK consecutive samples in an order fixed
+ *   by the sample index (cap_mc_reduce_unit); blocks are merged in block order by mc.c.
+ *   Nothing depends on threads, chunks or the backend.
  */
 #ifndef CAP_MC_SAMPLE_H
 #define CAP_MC_SAMPLE_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -58,26 +59,26 @@ typedef struct {
     int chol_identity; /* z = n, skip the product */
     uint32_t key0, key1;
     double plan_cost;
-    const double *sigma;    /* [W] */
-    const double *half_var; /* [W] sigma^2 / 2 */
-    const double *chol;     /* [W*W] lower triangular, row-major */
-    const double *demand;   /* [W*T] */
-    const double *hours;    /* [T] */
-    const double *scales;   /* [S] */
-    const double *penalty_hours;        /* [W*T] penalty*hours, 0 for hard demand */
-    const int64_t *provider_threshold;  /* [provider_rows] down iff word < threshold */
-    const int64_t *offering_threshold;  /* [offering_rows] */
-    const int *offering_provider;       /* [offering_rows] provider_count when none */
-    const double *availability;         /* [offering_rows] 0 for padding */
-    const int64_t *delivery_start;      /* [T*W+1] CSR over (t,w): offerings that deliver */
-    const int *delivery_offering;       /* [nnz] */
-    const double *delivery_coef;        /* [nnz] thr[w,o] * plan[t,w,o] */
-    const double *thr;                  /* [W*O] */
-    const double *spare_capacity;       /* [O*T] capacity - planned if recourse_ok, else 0 */
-    const double *price_hours;          /* [O*T] price * hours */
-    const int *priority;                /* [W] recourse order: hard demand, then penalty desc */
-    const int64_t *recourse_start;      /* [T*W+1] CSR over (t,w) */
-    const int *recourse_offering;       /* offerings by price per delivered H100e, ascending */
+    const double *sigma;               /* [W] */
+    const double *half_var;            /* [W] sigma^2 / 2 */
+    const double *chol;                /* [W*W] lower triangular, row-major */
+    const double *demand;              /* [W*T] */
+    const double *hours;               /* [T] */
+    const double *scales;              /* [S] */
+    const double *penalty_hours;       /* [W*T] penalty*hours, 0 for hard demand */
+    const int64_t *provider_threshold; /* [provider_rows] down iff word < threshold */
+    const int64_t *offering_threshold; /* [offering_rows] */
+    const int *offering_provider;      /* [offering_rows] provider_count when none */
+    const double *availability;        /* [offering_rows] 0 for padding */
+    const int64_t *delivery_start;     /* [T*W+1] CSR over (t,w): offerings that deliver */
+    const int *delivery_offering;      /* [nnz] */
+    const double *delivery_coef;       /* [nnz] thr[w,o] * plan[t,w,o] */
+    const double *thr;                 /* [W*O] */
+    const double *spare_capacity;      /* [O*T] capacity - planned if recourse_ok, else 0 */
+    const double *price_hours;         /* [O*T] price * hours */
+    const int *priority;               /* [W] recourse order: hard demand, then penalty desc */
+    const int64_t *recourse_start;     /* [T*W+1] CSR over (t,w) */
+    const int *recourse_offering;      /* offerings by price per delivered H100e, ascending */
 } cap_mc_model;
 
 /* A run of lanes: samples first_sample + lane_begin .. first_sample + lane_end - 1. */
@@ -479,35 +480,52 @@ CAP_MC_HD double cap_mc_demanded(double mult, double demand, double scale)
     return mult * demand * scale;
 }
 
-/* Greedy recourse for one lane: workloads in priority order take spare capacity of
- * recourse offerings that are up, cheapest per delivered H100e first, paying price*hours
- * per accelerator. Adds what it pays to *cost. */
-CAP_MC_HD void cap_mc_recourse_lane(const cap_mc_model *m, cap_mc_lanes l, int t, int j,
+/* One lane covering what it can of its shortfall from one offering (thr_a = thr * A > 0). */
+CAP_MC_HD void cap_mc_recourse_step(double thr_a, double price_hours, double *left, double *spare,
                                     double *cost)
+{
+    double lf = *left, sp = *spare;
+    double need = lf / thr_a;
+    bool fits = need <= sp;
+    double used = fits ? need : sp;
+    *left = fits ? 0.0 : lf - used * thr_a;
+    *spare = sp - used;
+    *cost += used * price_hours;
+}
+
+/* Greedy recourse: workloads in priority order take spare capacity of recourse offerings
+ * that are up, cheapest per delivered H100e first, paying price*hours per accelerator; adds
+ * what they pay to cost. A lane steps only while it is short and the offering has spare
+ * (spare is 0 when the offering is out, so thr * A > 0 then). Branch-free over lanes so it
+ * vectorises; a workload stops at the first offering where no lane is short any more. */
+CAP_MC_HD void cap_mc_greedy_recourse(const cap_mc_model *m, cap_mc_lanes l, int t,
+                                      double *CAP_MC_RESTRICT cost)
 {
     int W = m->workload_count, O = m->offering_count, T = m->period_count;
     for (int i = 0; i < W; i++) {
         int w = m->priority[i];
-        double *short_row = l.ws + cap_mc_row_short(m, w) * l.stride;
-        double left = short_row[j];
-        if (!(left > 0.0))
-            continue;
+        double *CAP_MC_RESTRICT left = l.ws + cap_mc_row_short(m, w) * l.stride;
         int64_t begin = m->recourse_start[t * W + w], end = m->recourse_start[t * W + w + 1];
         for (int64_t e = begin; e < end; e++) {
-            int o = m->recourse_offering[e];
-            double *spare = l.ws + cap_mc_row_spare(m, o) * l.stride + j;
-            if (!(*spare > 0.0))
-                continue;
-            double eff = m->thr[w * O + o] * l.ws[cap_mc_row_a(m, o) * l.stride + j];
-            double need = left / eff;
-            double used = need <= *spare ? need : *spare;
-            left = need <= *spare ? 0.0 : left - used * eff;
-            *spare -= used;
-            *cost += used * m->price_hours[o * T + t];
-            if (left == 0.0)
+            int short_lanes = 0; /* a separate loop: folded into the next, it won't vectorise */
+            for (int j = l.lane_begin; j < l.lane_end; j++)
+                short_lanes += left[j] > 0.0;
+            if (short_lanes == 0)
                 break;
+            int o = m->recourse_offering[e];
+            double thr = m->thr[w * O + o], price_hours = m->price_hours[o * T + t];
+            const double *CAP_MC_RESTRICT a = l.ws + cap_mc_row_a(m, o) * l.stride;
+            double *CAP_MC_RESTRICT spare = l.ws + cap_mc_row_spare(m, o) * l.stride;
+            for (int j = l.lane_begin; j < l.lane_end; j++) {
+                double lf = left[j], sp = spare[j], c = cost[j];
+                bool active = lf > 0.0 && sp > 0.0;
+                double lf2 = lf, sp2 = sp, c2 = c;
+                cap_mc_recourse_step(thr * a[j], price_hours, &lf2, &sp2, &c2);
+                left[j] = active ? lf2 : lf;
+                spare[j] = active ? sp2 : sp;
+                cost[j] = active ? c2 : c;
+            }
         }
-        short_row[j] = left;
     }
 }
 
@@ -536,8 +554,7 @@ CAP_MC_HD void cap_mc_settle(const cap_mc_model *m, cap_mc_lanes l, int t, int k
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 spare[j] = a[j] > 0.0 ? cap : 0.0;
         }
-        for (int j = l.lane_begin; j < l.lane_end; j++)
-            cap_mc_recourse_lane(m, l, t, j, &cost[j]);
+        cap_mc_greedy_recourse(m, l, t, cost);
     }
     double hours = m->hours[t];
     for (int w = 0; w < W; w++) {
@@ -553,8 +570,8 @@ CAP_MC_HD void cap_mc_settle(const cap_mc_model *m, cap_mc_lanes l, int t, int k
         for (int j = l.lane_begin; j < l.lane_end; j++)
             unmet[j] += sh[j] * hours;
         for (int j = l.lane_begin; j < l.lane_end; j++)
-            any[j] = sh[j] > CAP_MC_SHORT_TOL * cap_mc_demanded(mult[j], demand, scale) ? 1.0
-                                                                                       : any[j];
+            any[j] =
+                sh[j] > CAP_MC_SHORT_TOL * cap_mc_demanded(mult[j], demand, scale) ? 1.0 : any[j];
         for (int j = l.lane_begin; j < l.lane_end; j++)
             cost[j] += pen * sh[j];
     }
@@ -647,6 +664,127 @@ CAP_MC_HD void cap_mc_partial_start(const cap_mc_model *m, double *pd, int64_t *
         cap_mc_unit_start(m, unit, pd, pc);
 }
 
+/* Chan et al.'s update: (n, mean, m2) absorbs a second set (nb, mean_b, m2_b). */
+CAP_MC_HD void cap_mc_moments_merge(double *n, double *mean, double *m2, double nb, double mean_b,
+                                    double m2_b)
+{
+    if (nb == 0.0)
+        return;
+    double na = *n, total = na + nb, delta = mean_b - *mean;
+    *mean += delta * (nb / total);
+    *m2 += m2_b + delta * delta * (na * nb / total);
+    *n = total;
+}
+
+CAP_MC_HD double cap_mc_sum8(const double a[8])
+{
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* The order of every floating-point fold below is fixed by the sample index alone: a block
+ * is cut into batches of CAP_MC_CPU_LANES samples; inside a batch, sample j goes to way
+ * (j - batch start) mod 8 in sample order, the 8 ways are combined as a fixed tree, and the
+ * batch is added to the block in batch order. Eight ways let the CPU vectorise the fold. */
+
+CAP_MC_HD void cap_mc_reduce_cost(const double *x, int b0, int b1, double *d, int64_t *c)
+{
+    double n8[8] = {0}, mean8[8] = {0}, m28[8] = {0}, lo8[8], hi8[8];
+    for (int q = 0; q < 8; q++)
+        lo8[q] = d[2], hi8[q] = d[3];
+    int g = b0;
+    for (; g + 8 <= b1; g += 8)
+        for (int q = 0; q < 8; q++) {
+            double v = x[g + q];
+            n8[q] += 1.0;
+            double delta = v - mean8[q];
+            mean8[q] += delta / n8[q];
+            m28[q] += delta * (v - mean8[q]);
+            lo8[q] = v < lo8[q] ? v : lo8[q];
+            hi8[q] = v > hi8[q] ? v : hi8[q];
+        }
+    for (int q = 0; q < 8; q++)
+        if (g + q < b1) {
+            double v = x[g + q];
+            n8[q] += 1.0;
+            double delta = v - mean8[q];
+            mean8[q] += delta / n8[q];
+            m28[q] += delta * (v - mean8[q]);
+            lo8[q] = v < lo8[q] ? v : lo8[q];
+            hi8[q] = v > hi8[q] ? v : hi8[q];
+        }
+    for (int step = 1; step < 8; step *= 2)
+        for (int q = 0; q + step < 8; q += 2 * step)
+            cap_mc_moments_merge(&n8[q], &mean8[q], &m28[q], n8[q + step], mean8[q + step],
+                                 m28[q + step]);
+    double n = (double)c[0];
+    cap_mc_moments_merge(&n, &d[0], &d[1], n8[0], mean8[0], m28[0]);
+    c[0] = (int64_t)n;
+    for (int q = 0; q < 8; q++) {
+        d[2] = lo8[q] < d[2] ? lo8[q] : d[2];
+        d[3] = hi8[q] > d[3] ? hi8[q] : d[3];
+    }
+}
+
+/* (w,t): counts of falling short, sums of shortfall and service level, maximum shortfall. */
+CAP_MC_HD void cap_mc_reduce_period(const double *x, const double *mult, double demand,
+                                    double scale, int b0, int b1, double *dd, int64_t *count)
+{
+    double sum8[8] = {0}, service8[8] = {0}, hi8[8] = {0};
+    int64_t count8[8] = {0};
+    int g = b0;
+    for (; g + 8 <= b1; g += 8)
+        for (int q = 0; q < 8; q++) {
+            double s = x[g + q], demanded = cap_mc_demanded(mult[g + q], demand, scale);
+            count8[q] += s > CAP_MC_SHORT_TOL * demanded;
+            sum8[q] += s;
+            service8[q] += demanded > 0.0 ? 1.0 - s / demanded : 1.0;
+            hi8[q] = s > hi8[q] ? s : hi8[q];
+        }
+    for (int q = 0; q < 8; q++)
+        if (g + q < b1) {
+            double s = x[g + q], demanded = cap_mc_demanded(mult[g + q], demand, scale);
+            count8[q] += s > CAP_MC_SHORT_TOL * demanded;
+            sum8[q] += s;
+            service8[q] += demanded > 0.0 ? 1.0 - s / demanded : 1.0;
+            hi8[q] = s > hi8[q] ? s : hi8[q];
+        }
+    dd[0] += cap_mc_sum8(sum8);
+    dd[1] += cap_mc_sum8(service8);
+    for (int q = 0; q < 8; q++) {
+        *count += count8[q];
+        dd[2] = hi8[q] > dd[2] ? hi8[q] : dd[2];
+    }
+}
+
+/* w: counts of falling short in some period, sum and maximum of unmet H100e-hours. */
+CAP_MC_HD void cap_mc_reduce_workload(const double *x, const double *any, int b0, int b1,
+                                      double *dd, int64_t *count)
+{
+    double sum8[8] = {0}, hi8[8] = {0};
+    int64_t count8[8] = {0};
+    int g = b0;
+    for (; g + 8 <= b1; g += 8)
+        for (int q = 0; q < 8; q++) {
+            count8[q] += any[g + q] != 0.0;
+            sum8[q] += x[g + q];
+            hi8[q] = x[g + q] > hi8[q] ? x[g + q] : hi8[q];
+        }
+    for (int q = 0; q < 8; q++)
+        if (g + q < b1) {
+            count8[q] += any[g + q] != 0.0;
+            sum8[q] += x[g + q];
+            hi8[q] = x[g + q] > hi8[q] ? x[g + q] : hi8[q];
+        }
+    dd[0] += cap_mc_sum8(sum8);
+    for (int q = 0; q < 8; q++) {
+        *count += count8[q];
+        dd[1] = hi8[q] > dd[1] ? hi8[q] : dd[1];
+    }
+}
+
+/* Folds lanes [lane_begin, lane_end) of a block into the partial entries of one unit;
+ * lane_begin is a batch boundary of the block (the CPU passes one batch, a CUDA thread a
+ * whole block). */
 CAP_MC_HD void cap_mc_reduce_unit(const cap_mc_model *m, int64_t unit, const double *rec,
                                   int64_t stride, int lane_begin, int lane_end, double *pd,
                                   int64_t *pc)
@@ -656,52 +794,21 @@ CAP_MC_HD void cap_mc_reduce_unit(const cap_mc_model *m, int64_t unit, const dou
     int64_t u = unit % U;
     double *d = pd + k * cap_mc_partial_doubles(m);
     int64_t *c = pc + k * cap_mc_partial_counts(m);
-    if (u == 0) {
-        const double *x = rec + cap_mc_rec_cost(m, k) * stride;
-        int64_t n = c[0];
-        double mean = d[0], m2 = d[1], lo = d[2], hi = d[3];
-        for (int j = lane_begin; j < lane_end; j++) {
-            n++;
-            double delta = x[j] - mean;
-            mean += delta / (double)n;
-            m2 += delta * (x[j] - mean);
-            lo = x[j] < lo ? x[j] : lo;
-            hi = x[j] > hi ? x[j] : hi;
+    for (int b0 = lane_begin; b0 < lane_end; b0 += CAP_MC_CPU_LANES) {
+        int b1 = b0 + CAP_MC_CPU_LANES < lane_end ? b0 + CAP_MC_CPU_LANES : lane_end;
+        if (u == 0) {
+            cap_mc_reduce_cost(rec + cap_mc_rec_cost(m, k) * stride, b0, b1, d, c);
+        } else if (u <= W * T) {
+            int w = (int)((u - 1) / T), t = (int)((u - 1) % T);
+            cap_mc_reduce_period(rec + cap_mc_rec_short(m, k, w, t) * stride,
+                                 rec + cap_mc_rec_mult(m, w, t) * stride, m->demand[w * T + t],
+                                 m->scales[k], b0, b1, d + 4 + 3 * (u - 1), &c[u]);
+        } else {
+            int w = (int)(u - 1 - W * T);
+            cap_mc_reduce_workload(rec + cap_mc_rec_unmet(m, k, w) * stride,
+                                   rec + cap_mc_rec_any(m, k, w) * stride, b0, b1,
+                                   d + 4 + 3 * W * T + 2 * w, &c[u]);
         }
-        c[0] = n;
-        d[0] = mean, d[1] = m2, d[2] = lo, d[3] = hi;
-    } else if (u <= W * T) {
-        int w = (int)((u - 1) / T), t = (int)((u - 1) % T);
-        const double *x = rec + cap_mc_rec_short(m, k, w, t) * stride;
-        const double *mult = rec + cap_mc_rec_mult(m, w, t) * stride;
-        double demand = m->demand[w * T + t], scale = m->scales[k];
-        double *dd = d + 4 + 3 * (u - 1);
-        int64_t count = c[u];
-        double sum = dd[0], service = dd[1], hi = dd[2];
-        for (int j = lane_begin; j < lane_end; j++) {
-            double s = x[j];
-            double demanded = cap_mc_demanded(mult[j], demand, scale);
-            count += s > CAP_MC_SHORT_TOL * demanded;
-            sum += s;
-            service += demanded > 0.0 ? 1.0 - s / demanded : 1.0;
-            hi = s > hi ? s : hi;
-        }
-        c[u] = count;
-        dd[0] = sum, dd[1] = service, dd[2] = hi;
-    } else {
-        int w = (int)(u - 1 - W * T);
-        const double *x = rec + cap_mc_rec_unmet(m, k, w) * stride;
-        const double *any = rec + cap_mc_rec_any(m, k, w) * stride;
-        double *dd = d + 4 + 3 * W * T + 2 * w;
-        int64_t count = c[u];
-        double sum = dd[0], hi = dd[1];
-        for (int j = lane_begin; j < lane_end; j++) {
-            count += any[j] != 0.0;
-            sum += x[j];
-            hi = x[j] > hi ? x[j] : hi;
-        }
-        c[u] = count;
-        dd[0] = sum, dd[1] = hi;
     }
 }
 

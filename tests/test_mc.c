@@ -164,8 +164,8 @@ Test(mc, demand_path_is_a_lognormal_martingale)
         double v = s * s * t;
         double se = D * sqrt(exp(v) - 1.0) / sqrt((double)N);
         cr_expect(fabs(w->period_expected_shortfall[t] - D) <= 4.0 * se + 1e-9 * D,
-                  "t=%d: E shortfall %g, want %g (se %g)", t, w->period_expected_shortfall[t],
-                  D, se);
+                  "t=%d: E shortfall %g, want %g (se %g)", t, w->period_expected_shortfall[t], D,
+                  se);
         double q = D * exp(-0.5 * v + sqrt(v) * z95);
         /* quantile standard error: sqrt(p(1-p)/N) / density at q */
         double density = t > 0 ? exp(-0.5 * z95 * z95) / sqrt(2 * PI) / (q * sqrt(v)) : 0.0;
@@ -236,8 +236,8 @@ Test(mc, outage_probabilities_are_recovered)
         double se = sqrt(p * (1.0 - p) / (double)N);
         for (int t = 0; t < T; t++)
             cr_expect(fabs(w->period_p_shortfall[t] - p) <= 4.0 * se,
-                      "n=%d t=%d: P shortfall %g, want %g (se %g)", n, t,
-                      w->period_p_shortfall[t], p, se);
+                      "n=%d t=%d: P shortfall %g, want %g (se %g)", n, t, w->period_p_shortfall[t],
+                      p, se);
         double any = 1.0 - pow(1.0 - p, T);
         cr_expect(fabs(w->p_shortfall - any) <= 4.0 * sqrt(any * (1.0 - any) / (double)N),
                   "n=%d: P(any) %g, want %g", n, w->p_shortfall, any);
@@ -404,12 +404,11 @@ static void expect_results_match(const cap_mc_result *a, const cap_mc_result *b,
     cr_assert_eq(a->scale_count, b->scale_count);
     cr_assert_eq(a->samples, b->samples);
     double n = (double)a->samples;
-#define NEAR(x, y, t)                                                                             \
+#define NEAR(x, y, t)                                                                              \
     ((t) == 0.0 ? same_double(x, y) : fabs((x) - (y)) <= (t)*fmax(1.0, fmax(fabs(x), fabs(y))))
-#define EXPECT_NEAR(x, y)                                                                         \
-    cr_expect(NEAR(x, y, tol), "%s: %s: %.17g vs %.17g", what, #x, x, y)
-#define EXPECT_PROB(x, y)                                                                         \
-    cr_expect(count_tol == 0.0 ? same_double(x, y) : fabs((x) - (y)) * n <= count_tol + 1e-9,   \
+#define EXPECT_NEAR(x, y) cr_expect(NEAR(x, y, tol), "%s: %s: %.17g vs %.17g", what, #x, x, y)
+#define EXPECT_PROB(x, y)                                                                          \
+    cr_expect(count_tol == 0.0 ? same_double(x, y) : fabs((x) - (y)) * n <= count_tol + 1e-9,      \
               "%s: %s: %.17g vs %.17g", what, #x, x, y)
     for (int k = 0; k < a->scale_count; k++) {
         const cap_mc_scale_result *sa = &a->scales[k], *sb = &b->scales[k];
@@ -658,7 +657,8 @@ Test(mc, progress_and_cancel)
     cr_expect_null(r);
 }
 
-/* ---- Cholesky --------------------------------------------------------------------------------- */
+/* ---- Cholesky ---------------------------------------------------------------------------------
+ */
 
 Test(mc, cholesky_known_factors)
 {
@@ -726,8 +726,8 @@ Test(mc, elementary_functions_within_two_ulps)
         double c, s;
         cap_mc_sincos_2pi(u, &c, &s);
         /* against libm on the exact reduced argument: cos(2 pi u) = cos(pi/2 (4u)) */
-        worst_trig = fmax(worst_trig, fmax(fabs(c - cos(2.0 * PI * u)),
-                                           fabs(s - sin(2.0 * PI * u))));
+        worst_trig =
+            fmax(worst_trig, fmax(fabs(c - cos(2.0 * PI * u)), fabs(s - sin(2.0 * PI * u))));
     }
     cr_expect(worst_log < 4.5e-16, "log relative error %g", worst_log);
     cr_expect(worst_exp < 4.5e-16, "exp relative error %g", worst_exp);
