@@ -78,8 +78,9 @@ static void rounding_try(glp_tree *tree, const cap_model *m, int mode)
         if (m->columns[c - 1].kind != CAP_COL_UNITS)
             continue;
         double value = glp_get_col_prim(relaxed, c), most = glp_get_col_ub(relaxed, c);
-        double n = mode == 0 ? ceil(value - 1e-9) : mode == 1 ? floor(value + 0.5)
-                                                              : floor(value + 1e-9);
+        double n = mode == 0   ? ceil(value - 1e-9)
+                   : mode == 1 ? floor(value + 0.5)
+                               : floor(value + 1e-9);
         n = fmax(0.0, fmin(n, most));
         glp_set_col_bnds(copy, c, GLP_FX, n, n);
     }
@@ -175,8 +176,8 @@ static cap_status solve_lp(cap_model *m, const cap_plan_options *options, int me
     return CAP_OK;
 }
 
-static cap_status solve_mip(cap_model *m, const cap_plan_options *options,
-                            cap_plan_status *status, mip_progress *progress, cap_diag *diag)
+static cap_status solve_mip(cap_model *m, const cap_plan_options *options, cap_plan_status *status,
+                            mip_progress *progress, cap_diag *diag)
 {
     glp_iocp parm;
     glp_init_iocp(&parm);
@@ -335,8 +336,8 @@ static void cold_start(cap_model *m, const cap_plan_options *options)
 
 /* ---- public --------------------------------------------------------------------------- */
 
-static cap_status solve_model(cap_model *m, const cap_scenario *s,
-                              const cap_plan_options *options, cap_plan *plan, cap_diag *diag)
+static cap_status solve_model(cap_model *m, const cap_scenario *s, const cap_plan_options *options,
+                              cap_plan *plan, cap_diag *diag)
 {
     mip_progress progress = {m, 0.0, NAN, false};
     cap_plan_status status = CAP_PLAN_UNDEFINED;
@@ -372,8 +373,8 @@ static cap_status solve_model(cap_model *m, const cap_scenario *s,
     return CAP_OK;
 }
 
-cap_status cap_plan_solve(const cap_scenario *s, const cap_plan_options *options,
-                          cap_plan **out, cap_diag *diag)
+cap_status cap_plan_solve(const cap_scenario *s, const cap_plan_options *options, cap_plan **out,
+                          cap_diag *diag)
 {
     *out = NULL;
     cap_plan_options defaults;
