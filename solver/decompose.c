@@ -110,7 +110,17 @@ static bool block_offsets(const cap_model *m, int *first_row, int *first_x)
 
 /* ---- blocks and their coordination ---------------------------------------------------- */
 
-enum { LAGRANGE_ROUNDS = 10 };
+enum { LAGRANGE_ROUNDS = 10, CHAIN_COUNT = 4 };
+
+static int chain_begin(int periods, int chains, int k)
+{
+    return (int)((long)periods * k / chains);
+}
+
+static int chain_end(int periods, int chains, int k)
+{
+    return chain_begin(periods, chains, k + 1);
+}
 
 typedef struct {
     const cap_model *whole;
@@ -234,21 +244,34 @@ static void blocks_run(coordination *c)
     int me = omp_get_thread_num(), team = omp_get_num_threads();
     if (me != 0)
         glp_term_out(GLP_OFF); /* GLPK's terminal switch is per thread */
-    /* A contiguous run of periods per thread, so each block but the first of the run can
-     * start from its predecessor's basis. */
-    int begin = (int)((long)c->T * me / team), end = (int)((long)c->T * (me + 1) / team);
-    int mine = end - begin;
+    /* Periods are cut into CHAIN_COUNT contiguous chains, each block of a chain but the
+     * first starting from its predecessor's basis, and chains are dealt to threads. The
+     * chains depend on the period count only, so the plan does not depend on the number
+     * of threads. */
+    int chains = c->T < CHAIN_COUNT ? c->T : CHAIN_COUNT;
+    int mine = 0;
+    for (int k = me; k < chains; k += team)
+        mine += chain_end(c->T, chains, k) - chain_begin(c->T, chains, k);
     cap_model **blocks = calloc((size_t)mine + 1, sizeof *blocks);
     period_view *views = calloc((size_t)mine + 1, sizeof *views);
     bool ok = blocks && views;
     cap_diag diag;
     cap_diag_init(&diag);
-    for (int i = 0, t = begin; ok && t < end; i++, t++)
-        ok = view_make(c->whole->scenario, t, &views[i]) &&
+    int *period_of = calloc((size_t)mine + 1, sizeof *period_of);
+    bool *chain_start = calloc((size_t)mine + 1, sizeof *chain_start);
+    ok = ok && period_of && chain_start;
+    for (int k = me, i = 0; ok && k < chains; k += team)
+        for (int t = chain_begin(c->T, chains, k); t < chain_end(c->T, chains, k); t++, i++) {
+            period_of[i] = t;
+            chain_start[i] = t == chain_begin(c->T, chains, k);
+        }
+    for (int i = 0; ok && i < mine; i++)
+        ok = view_make(c->whole->scenario, period_of[i], &views[i]) &&
              cap_model_build(&views[i].view, c->whole->integer, &blocks[i], &diag) == CAP_OK;
     for (int round = 0; round <= LAGRANGE_ROUNDS; round++) {
-        for (int i = 0, t = begin; ok && t < end; i++, t++)
-            ok = block_solve(blocks[i], i > 0 ? blocks[i - 1] : NULL, c, t, round == 0);
+        for (int i = 0; ok && i < mine; i++)
+            ok = block_solve(blocks[i], chain_start[i] ? NULL : blocks[i - 1], c, period_of[i],
+                             round == 0);
         if (!ok) {
 #pragma omp atomic write
             c->failed = true;
@@ -262,14 +285,16 @@ static void blocks_run(coordination *c)
         if (c->failed || c->done)
             break;
     }
-    for (int i = 0, t = begin; ok && !c->failed && t < end; i++, t++)
-        block_export_basis(blocks[i], c, t);
+    for (int i = 0; ok && !c->failed && i < mine; i++)
+        block_export_basis(blocks[i], c, period_of[i]);
     for (int i = 0; i < mine && blocks && views; i++) {
         cap_model_free(blocks[i]);
         view_free(&views[i]);
     }
     free(blocks);
     free(views);
+    free(period_of);
+    free(chain_start);
     cap_diag_free(&diag);
 }
 
@@ -319,8 +344,9 @@ bool cap_model_warm_start_from_blocks(cap_model *m, int threads)
         for (int col = 1; col <= m->column_count; col++)
             c.col_stat[col] = GLP_NL;
         int team = threads > 0 ? threads : omp_get_max_threads();
-        if (team > T)
-            team = T;
+        int chains = T < CHAIN_COUNT ? T : CHAIN_COUNT;
+        if (team > chains)
+            team = chains;
 #pragma omp parallel num_threads(team)
         {
             blocks_run(&c);
