@@ -11,6 +11,9 @@ int cap_cmd_validate(int argc, char **argv);
 int cap_cmd_simulate(int argc, char **argv);
 int cap_cmd_devices(int argc, char **argv);
 int cap_cmd_generate(int argc, char **argv);
+int cap_cmd_sensitivity(int argc, char **argv);
+int cap_cmd_sweep(int argc, char **argv);
+int cap_cmd_compare(int argc, char **argv);
 
 /* Set by the SIGINT/SIGTERM handler; long loops poll it and stop cleanly. */
 extern volatile int cap_interrupted;

@@ -26,6 +26,9 @@ static const command commands[] = {
     {"simulate", cap_cmd_simulate, "Monte Carlo of a plan under uncertain demand and outages"},
     {"validate", cap_cmd_validate, "check scenarios and report every problem"},
     {"generate", cap_cmd_generate, "write a random valid scenario of a given size"},
+    {"sensitivity", cap_cmd_sensitivity, "shadow prices, reduced costs, ranging and a tornado"},
+    {"sweep", cap_cmd_sweep, "re-solve over a grid of parameter values (warm starts)"},
+    {"compare", cap_cmd_compare, "plan and simulate each accelerator mix side by side"},
     {"devices", cap_cmd_devices, "list the backends found: CUDA devices, OpenMP threads"},
 };
 

@@ -252,8 +252,8 @@ static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_m
         char title[41];
         plot_title_text(s->workloads[w].id, title, sizeof title);
         n += snprintf(body + n, sizeof body - (size_t)n,
-                      ", '' skip 1 using 1:%d axes x1y2 with lines dt 2 title 'P(short) %s'",
-                      7 + w, title);
+                      ", '' skip 1 using 1:%d axes x1y2 with lines dt 2 title 'P(short) %s'", 7 + w,
+                      title);
     }
     return cap_plot_render(dir, "sweep", body, diag);
 }

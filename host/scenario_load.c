@@ -16,7 +16,10 @@
  *   - `sigma` is at most 10 (e^10 per period is no forecast, and huge values turn the
  *     Monte Carlo's demand paths into 0, inf or NaN);
  *   - at most MAX_WORKLOADS workloads (the correlation matrix is W x W, and checking it
- *     costs W^3) and at most MAX_VALUES per-period and per-workload values in all.
+ *     costs W^3), at most MAX_VALUES per-period and per-workload values in all, and at
+ *     most MAX_PLAN_CELLS periods x workloads x offerings (the dense plan);
+ *   - every number is 0 or between 1e-12 and 1e15 in magnitude (yaml_node.h), so that
+ *     the model GLPK sees stays finite.
  * Numbers are read in the C locale whatever the program's locale is.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -32,12 +35,13 @@
 #include "yaml_include.h"
 #include "yaml_node.h"
 
-#define MAX_WORKLOADS 2048
-#define MAX_VALUES    ((uint64_t)1 << 25) /* 256 MiB of doubles */
-#define MAX_SIGMA     10.0
-#define MAX_SAMPLES   1e12
-#define MAX_UNIT      1e9
-#define PSD_TOLERANCE 1e-9
+#define MAX_WORKLOADS  2048
+#define MAX_VALUES     ((uint64_t)1 << 25) /* 256 MiB of doubles */
+#define MAX_PLAN_CELLS ((uint64_t)1 << 27) /* periods x workloads x offerings: 1 GiB of x */
+#define MAX_SIGMA      10.0
+#define MAX_SAMPLES    1e12
+#define MAX_UNIT       1e9
+#define PSD_TOLERANCE  1e-9
 
 typedef struct {
     yl_ctx *ctx;
@@ -281,11 +285,15 @@ static void load_throughput(builder *b, yl_node map, cap_workload *workload)
         free(given);
         return;
     }
-    if (!yl_is_mapping(map))
+    if (!yl_is_mapping(map)) {
+        /* Stop here: yl_key and yl_value read a list's items as if they were pairs. */
         yl_error(b->ctx, map,
                  "throughput must be a mapping of accelerator id to H100e per accelerator, "
                  "got %s",
                  yl_describe(map).text);
+        free(given);
+        return;
+    }
     for (size_t i = 0; i < yl_length(map); i++) {
         yl_node key = yl_key(map, i);
         int a = yl_reference(b->ctx, key, "throughput key", &b->accelerators, "accelerator");
@@ -609,6 +617,17 @@ static bool check_size(builder *b)
         yl_error(b->ctx, b->merged->value[YL_TOP_WORKLOADS],
                  "too many workloads (%" PRIu64 "): at most %d are supported", workloads,
                  MAX_WORKLOADS);
+        return false;
+    }
+    /* A plan is dense over (period, workload, offering): the model's columns, the plan and
+     * the Monte Carlo's copy of it. Beyond this the solve would run out of memory or
+     * never finish. */
+    uint64_t cells = periods * workloads * offerings;
+    if (cells > MAX_PLAN_CELLS) {
+        yl_error(b->ctx, yl_root(b->merged->top),
+                 "scenario too large: %" PRIu64 " periods x %" PRIu64 " workloads x %" PRIu64
+                 " offerings = %" PRIu64 " plan entries (at most %" PRIu64 ")",
+                 periods, workloads, offerings, cells, MAX_PLAN_CELLS);
         return false;
     }
     uint64_t values = periods * (2 * offerings + regions + workloads) +

@@ -203,16 +203,42 @@ bool yl_read_file(yl_ctx *ctx, const char *path, yl_node site, yl_source *out)
 
 /* ---- libyaml errors ------------------------------------------------------------------- */
 
-/* 1-based line and column of byte `offset`, counting columns in characters as libyaml
- * does. Used for reader errors, which libyaml gives as a byte offset only. */
-static void locate(const char *bytes, size_t size, size_t offset, size_t *line, size_t *column)
+/* 1-based line and column of byte `offset` in UTF-16 text (after its byte order mark),
+ * counting code units that are not the second half of a surrogate pair. */
+static void locate_utf16(const unsigned char *bytes, size_t offset, bool big_endian, size_t *line,
+                         size_t *column)
 {
+    for (size_t i = 2; i + 1 < offset; i += 2) {
+        unsigned unit = big_endian ? (unsigned)bytes[i] << 8 | bytes[i + 1]
+                                   : (unsigned)bytes[i + 1] << 8 | bytes[i];
+        if (unit == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if (unit != '\r' && (unit < 0xDC00 || unit > 0xDFFF)) {
+            (*column)++;
+        }
+    }
+}
+
+/* 1-based line and column of byte `offset`, counting columns in characters as libyaml
+ * does (a byte order mark is not a column). Used for reader errors, which libyaml gives
+ * as a byte offset only. */
+static void locate(const char *text, size_t size, size_t offset, size_t *line, size_t *column)
+{
+    const unsigned char *bytes = (const unsigned char *)text;
     *line = 1;
     *column = 1;
     if (offset > size)
         offset = size;
-    for (size_t i = 0; i < offset; i++) {
-        unsigned char c = (unsigned char)bytes[i];
+    bool utf16_le = size >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE;
+    bool utf16_be = size >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF;
+    if (utf16_le || utf16_be) {
+        locate_utf16(bytes, offset, utf16_be, line, column);
+        return;
+    }
+    size_t i = size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+    for (; i < offset; i++) {
+        unsigned char c = bytes[i];
         if (c == '\n' || (c == '\r' && (i + 1 >= size || bytes[i + 1] != '\n'))) {
             (*line)++;
             *column = 1;

@@ -310,6 +310,26 @@ static void report_range(yl_ctx *ctx, yl_node n, const char *field, yl_range ran
                  value);
 }
 
+/* Products of scenario numbers become GLPK coefficients and bounds (price * hours, 1000 *
+ * power_mw, demand / throughput in the basis); an overflow there makes GLPK abort, and a
+ * denormal such as 1e-320 has no finite reciprocal. */
+static bool magnitude_ok(yl_ctx *ctx, yl_node n, const char *field, double value)
+{
+    if (fabs(value) > YL_MAX_MAGNITUDE) {
+        yl_error(ctx, n, "%s %g is too large: numbers may be at most %g in magnitude", field, value,
+                 YL_MAX_MAGNITUDE);
+        return false;
+    }
+    if (value != 0.0 && fabs(value) < YL_MIN_MAGNITUDE) {
+        yl_error(ctx, n,
+                 "%s %g is too small: numbers other than 0 must be at least %g in magnitude "
+                 "(write 0 for none)",
+                 field, value, YL_MIN_MAGNITUDE);
+        return false;
+    }
+    return true;
+}
+
 bool yl_number(yl_ctx *ctx, yl_node n, const char *field, yl_range range, double *out)
 {
     double value = 0;
@@ -327,6 +347,8 @@ bool yl_number(yl_ctx *ctx, yl_node n, const char *field, yl_range range, double
         report_range(ctx, n, field, range, value);
         return false;
     }
+    if (!magnitude_ok(ctx, n, field, value))
+        return false;
     *out = value;
     return true;
 }

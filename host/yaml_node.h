@@ -69,7 +69,15 @@ typedef struct {
 #define YL_FRACTION    ((yl_range){0.0, 1.0, false})
 #define YL_CORRELATION ((yl_range){-1.0, 1.0, false})
 
-/* A finite number in `range`. Only plain scalars are numbers: "5" in quotes is a string. */
+/* Every number of a scenario is 0 or has a magnitude in [YL_MIN_MAGNITUDE,
+ * YL_MAX_MAGNITUDE], so that the model built from it (products of a few of them, and their
+ * reciprocals in the simplex) stays finite: far beyond any real price, capacity, demand
+ * or budget, and far below any meaningful fraction. */
+#define YL_MAX_MAGNITUDE 1e15
+#define YL_MIN_MAGNITUDE 1e-12
+
+/* A finite number in `range` and within the magnitudes above. Only plain scalars are
+ * numbers: "5" in quotes is a string. */
 bool yl_number(yl_ctx *ctx, yl_node n, const char *field, yl_range range, double *out);
 
 /* Same, but an absent node gives `fallback`. */

@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
-# test.sh: build everything (scripts/build.sh) and run the whole Criterion test suite.
-# Tests that need a GPU skip with a message when none is present.
+# test.sh: build everything (scripts/build.sh) and run the whole Criterion test suite, then
+# build the suite again with AddressSanitizer + UndefinedBehaviorSanitizer (Debug, no CUDA,
+# in build-asan/) and run it once more. Tests that need a GPU skip with a message when none
+# is present. CAPPLAN_SANITIZE_PASS=0 skips the sanitizer pass (it adds a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh "$@"
 build=${CAPPLAN_BUILD_DIR:-build}
 # Criterion runs each test in its own worker process; two jobs suit CI's two cores.
 "$build/tests/capplan_tests" --jobs "$(nproc)" --short-filename
+
+[ "${CAPPLAN_SANITIZE_PASS:-1}" = 0 ] && exit 0
+asan=${CAPPLAN_ASAN_BUILD_DIR:-build-asan}
+echo "test.sh: sanitizer pass (ASan + UBSan, $asan/)"
+start=$SECONDS
+cmake -S . -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DCAPPLAN_SANITIZE=ON -DCAPPLAN_CUDA=OFF \
+  -DCAPPLAN_BENCHMARKS=OFF >/dev/null
+cmake --build "$asan" -j "$(nproc)" --target capplan capplan_tests
+# Every process (Criterion's workers and the capplan binaries the tests start) checks for
+# leaks when it exits. Criterion has already recorded a worker's result by then and ignores
+# its exit status, so reports go to files (log_path) and any file fails the pass.
+reports=$(mktemp -d /tmp/capplan-sanitizer-XXXXXX)
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:log_path=$reports/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+"$asan/tests/capplan_tests" --jobs "$(nproc)" --short-filename
+if compgen -G "$reports/*" >/dev/null; then
+  cat "$reports"/* >&2
+  echo "test.sh: sanitizer reports above (also in $reports)" >&2
+  exit 1
+fi
+rm -rf "$reports"
+echo "test.sh: sanitizer pass clean in $((SECONDS - start)) s"

@@ -60,6 +60,8 @@ typedef struct {
     int *row_type;        /* [row] GLP_LO, GLP_UP, GLP_FX */
     double *row_bound;    /* [row] */
     bool failed;
+    /* A coefficient or bound overflowed: GLPK must not see it. */
+    bool nonfinite;
 } builder;
 
 /* Starts a new row and returns its 1-based index, or 0 when out of memory. */
@@ -83,6 +85,8 @@ static int row_open(builder *b, cap_row_kind kind, int a, int period, int type, 
         }
         b->row_capacity = capacity;
     }
+    if (!isfinite(bound))
+        b->nonfinite = true;
     m->rows[m->row_count] = (cap_row_info){kind, a, period};
     b->row_type[m->row_count] = type;
     b->row_bound[m->row_count] = bound;
@@ -91,6 +95,8 @@ static int row_open(builder *b, cap_row_kind kind, int a, int period, int type, 
 
 static void entry(builder *b, int row, int column, double value)
 {
+    if (!isfinite(value))
+        b->nonfinite = true;
     if (row && column && value != 0.0 && !triplets_push(&b->entries, row, column, value))
         b->failed = true;
 }
@@ -316,7 +322,9 @@ static void rows_horizon(builder *b)
 static void rows_load(builder *b)
 {
     cap_model *m = b->model;
-    glp_add_rows(m->lp, m->row_count);
+    /* A scenario without workloads or offerings has no rows: GLPK aborts on adding 0. */
+    if (m->row_count > 0)
+        glp_add_rows(m->lp, m->row_count);
     for (int r = 1; r <= m->row_count; r++) {
         double bound = b->row_bound[r - 1];
         glp_set_row_bnds(m->lp, r, b->row_type[r - 1], bound, bound);
@@ -362,6 +370,20 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
         rows_spot(&b, t);
     }
     rows_horizon(&b);
+    for (int c = 0; c < m->column_count; c++)
+        if (!isfinite(m->cost[c]))
+            b.nonfinite = true;
+    if (b.nonfinite && !b.failed) {
+        /* The loader's magnitude limits prevent this; callers that change a scenario in
+         * memory (sweeps) could still overflow, and GLPK aborts on what it cannot handle. */
+        triplets_free(&b.entries);
+        free(b.row_type);
+        free(b.row_bound);
+        cap_model_free(m);
+        cap_diag_add(diag, "the model has a coefficient or bound that is not finite "
+                           "(scenario numbers too large)");
+        return CAP_ERR_INPUT;
+    }
     if (b.failed)
         goto fail;
     rows_load(&b);

@@ -33,7 +33,7 @@ typedef struct {
     int served_row;           /* max_served: row keeping phase 1's unmet optimum; else 0 */
     int *row_lookup[CAP_ROW_KIND_COUNT]; /* [(a + 1) * (T + 1) + period + 1] -> row, 0 = none */
     int lookup_size[CAP_ROW_KIND_COUNT];
-    double *phase1_dual;      /* max_served: phase 1 row duals [row_count + 1] when kept */
+    double *phase1_dual; /* max_served: phase 1 row duals [row_count + 1] when kept */
     bool keep_phase1_duals;
     bool integers_fixed;      /* unit columns fixed at their MIP values (sensitivity) */
     double mip_gap, lp_bound; /* last MIP's gap and bound */
@@ -42,7 +42,7 @@ typedef struct {
 /* What one solve did. */
 typedef struct {
     cap_plan_status status;
-    bool warm;       /* the answer came from the previous basis (no cold retry) */
+    bool warm; /* the answer came from the previous basis (no cold retry) */
     double seconds;
 } cap_resolve_info;
 

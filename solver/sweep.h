@@ -14,7 +14,8 @@
  * current value), so overlapping axes compose and no point depends on the one before.
  * The model, though, is edited in place from point to point and re-solved from the
  * previous optimal basis; points are spread over OpenMP threads in contiguous runs, each
- * thread with its own scenario copy and GLPK problem.
+ * thread with its own scenario copy and GLPK problem, each starting from the first point's
+ * optimal basis.
  */
 #ifndef CAP_SWEEP_H
 #define CAP_SWEEP_H
@@ -50,12 +51,12 @@ typedef enum {
 const char *cap_field_name(cap_field field);
 
 typedef struct {
-    char *label;          /* the TARGET.FIELD as written, for headers */
+    char *label; /* the TARGET.FIELD as written, for headers */
     cap_target_kind kind;
-    int index;            /* the target's index in its kind (-1 for all offerings) */
+    int index; /* the target's index in its kind (-1 for all offerings) */
     cap_field field;
-    bool scale;           /* values multiply the base instead of replacing it */
-    bool clamp;           /* clip probabilities and shares into [0, 1] (tornado) */
+    bool scale; /* values multiply the base instead of replacing it */
+    bool clamp; /* clip probabilities and shares into [0, 1] (tornado) */
     int value_count;
     double *values;
 } cap_sweep_axis;
@@ -81,29 +82,29 @@ cap_status cap_sweep_grid(const cap_sweep_axis *axes, int axis_count, double **v
 typedef struct {
     const cap_sweep_axis *axes;
     int axis_count;
-    const double *values;     /* [point * axis_count + a] */
+    const double *values; /* [point * axis_count + a] */
     int point_count;
-    cap_plan_options solve;   /* integer, mip_gap, time limit */
-    int threads;              /* 0 = OpenMP's default; never more than the points */
-    bool cold;                /* rebuild and solve every point from scratch (benchmarks) */
-    volatile int *cancel;     /* when set, the remaining points are skipped */
+    cap_plan_options solve; /* integer, mip_gap, time limit */
+    int threads;            /* 0 = OpenMP's default; never more than the points */
+    bool cold;              /* rebuild and solve every point from scratch (benchmarks) */
+    volatile int *cancel;   /* when set, the remaining points are skipped */
 } cap_sweep_options;
 
 void cap_sweep_options_init(cap_sweep_options *options);
 
 typedef struct {
     cap_plan_status status;
-    bool solved;              /* false: skipped (cancelled) or the solver failed */
-    bool warm;                /* solved from the previous point's basis */
+    bool solved; /* false: skipped (cancelled) or the solver failed */
+    bool warm;   /* solved from a previous point's basis */
     int thread;
     double objective_usd, capacity_usd, penalty_usd, topup_usd, unmet_h100e_hours;
-    double seconds;
+    double seconds; /* the whole point: scenario, model edits or build, solve */
 } cap_sweep_point;
 
 typedef struct {
     int point_count, axis_count, threads;
-    cap_sweep_point *points;  /* [point_count] */
-    double seconds;           /* wall time of the whole sweep */
+    cap_sweep_point *points; /* [point_count] */
+    double seconds;          /* wall time of the whole sweep */
 } cap_sweep_result;
 
 /* Solves every point. Returns CAP_OK when the sweep ran (each point has its own status;
@@ -113,6 +114,15 @@ cap_status cap_sweep_run(const cap_scenario *scenario, const cap_sweep_options *
                          cap_sweep_result **out, cap_diag *diag);
 
 void cap_sweep_result_free(cap_sweep_result *result);
+
+/* Checks that every point of `options` gives a valid scenario (overlapping axes compose, so
+ * a point can leave a domain that no axis leaves alone). CAP_ERR_INPUT names the point. */
+cap_status cap_sweep_check(const cap_scenario *scenario, const cap_sweep_options *options,
+                           cap_diag *diag);
+
+/* True when the axis changes offering o (an offering field on any kind of target). */
+bool cap_sweep_axis_has_offering(const cap_scenario *scenario, const cap_sweep_axis *axis,
+                                 int offering);
 
 /* Writes the scenario of point `values` (one per axis) into `work`, a clone of `base`.
  * Exposed for tests: a sweep point must equal a plan run of this scenario. */

@@ -1,0 +1,143 @@
+/* ranging.c: objective-coefficient ranging of basic columns (see ranging.h). */
+#include "ranging.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* The structural matrix, column-compressed (1-based columns, entries from start[j]). */
+typedef struct {
+    int *start, *row;
+    double *value;
+} csc;
+
+static void csc_free(csc *a)
+{
+    free(a->start);
+    free(a->row);
+    free(a->value);
+}
+
+static bool csc_load(glp_prob *lp, int m, int n, csc *a)
+{
+    int nonzeros = glp_get_num_nz(lp);
+    a->start = malloc(((size_t)n + 2) * sizeof *a->start);
+    a->row = malloc(((size_t)nonzeros + 1) * sizeof *a->row);
+    a->value = malloc(((size_t)nonzeros + 1) * sizeof *a->value);
+    int *index = malloc(((size_t)m + 1) * sizeof *index);
+    double *value = malloc(((size_t)m + 1) * sizeof *value);
+    bool ok = a->start && a->row && a->value && index && value;
+    int used = 0;
+    for (int j = 1; ok && j <= n; j++) {
+        a->start[j] = used;
+        int len = glp_get_mat_col(lp, j, index, value); /* entries 1..len */
+        for (int e = 1; e <= len && used < nonzeros; e++, used++) {
+            a->row[used] = index[e];
+            a->value[used] = value[e];
+        }
+    }
+    if (ok)
+        a->start[n + 1] = used;
+    free(index);
+    free(value);
+    return ok;
+}
+
+/* The non-basic variables and their reduced costs, clipped as GLPK's dual ratio test does:
+ * a variable at its lower bound with a slightly negative d counts as 0. */
+typedef struct {
+    int *stat; /* [m + n + 1], GLPK status of x_k (rows 1..m, columns m+1..m+n) */
+    double *d; /* [m + n + 1] */
+} nonbasic;
+
+static bool nonbasic_load(glp_prob *lp, int m, int n, nonbasic *nb)
+{
+    nb->stat = malloc(((size_t)m + n + 1) * sizeof *nb->stat);
+    nb->d = malloc(((size_t)m + n + 1) * sizeof *nb->d);
+    if (!nb->stat || !nb->d)
+        return false;
+    for (int k = 1; k <= m + n; k++) {
+        bool row = k <= m;
+        int stat = row ? glp_get_row_stat(lp, k) : glp_get_col_stat(lp, k - m);
+        double d = row ? glp_get_row_dual(lp, k) : glp_get_col_dual(lp, k - m);
+        if (stat == GLP_NL && d < 0.0)
+            d = 0.0;
+        if (stat == GLP_NU && d > 0.0)
+            d = 0.0;
+        nb->stat[k] = stat;
+        nb->d[k] = d;
+    }
+    return true;
+}
+
+/* Narrows [*lo, *hi] (the allowed change of c_k) by non-basic x_j with tableau entry alpha. */
+static void ratio(int stat, double d, double alpha, double *lo, double *hi)
+{
+    if (stat == GLP_BS || stat == GLP_NS || fabs(alpha) < 1e-9)
+        return;
+    double limit = -d / alpha;                      /* where d + delta alpha reaches 0 */
+    bool rises = (stat == GLP_NL) == (alpha > 0.0); /* NL: d + delta alpha >= 0 */
+    if (stat == GLP_NF) {
+        *lo = fmax(*lo, 0.0);
+        *hi = fmin(*hi, 0.0);
+    } else if (rises) {
+        *lo = fmax(*lo, limit); /* delta may fall only to the limit */
+    } else {
+        *hi = fmin(*hi, limit);
+    }
+}
+
+/* The range of c for the basic variable in basis position `position`. */
+static void range_one(glp_prob *lp, int m, int n, const csc *a, const nonbasic *nb, double *rho,
+                      int position, double *lo, double *hi)
+{
+    for (int i = 1; i <= m; i++)
+        rho[i] = 0.0;
+    rho[position] = 1.0;
+    glp_btran(lp, rho);
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    for (int r = 1; r <= m; r++)
+        if (nb->stat[r] != GLP_BS && rho[r] != 0.0)
+            ratio(nb->stat[r], nb->d[r], -rho[r], lo, hi);
+    for (int j = 1; j <= n; j++) {
+        int k = m + j;
+        if (nb->stat[k] == GLP_BS || nb->stat[k] == GLP_NS)
+            continue;
+        double alpha = 0.0;
+        for (int e = a->start[j]; e < a->start[j + 1]; e++)
+            alpha += rho[a->row[e]] * a->value[e];
+        if (alpha != 0.0)
+            ratio(nb->stat[k], nb->d[k], alpha, lo, hi);
+    }
+}
+
+bool cap_cost_ranges(glp_prob *lp, const int *columns, int count, double *low, double *high)
+{
+    int m = glp_get_num_rows(lp), n = glp_get_num_cols(lp);
+    csc a = {0};
+    nonbasic nb = {0};
+    int *position = calloc((size_t)n + 1, sizeof *position);
+    double *rho = malloc(((size_t)m + 1) * sizeof *rho);
+    bool ok = position && rho && csc_load(lp, m, n, &a) && nonbasic_load(lp, m, n, &nb);
+    for (int i = 1; ok && i <= m; i++) {
+        int k = glp_get_bhead(lp, i);
+        if (k > m)
+            position[k - m] = i;
+    }
+    for (int i = 0; ok && i < count; i++) {
+        int j = columns[i];
+        ok = j >= 1 && j <= n && position[j] != 0;
+        if (!ok)
+            break;
+        double lo, hi, c = glp_get_obj_coef(lp, j);
+        range_one(lp, m, n, &a, &nb, rho, position[j], &lo, &hi);
+        low[i] = c + lo;
+        high[i] = c + hi;
+    }
+    csc_free(&a);
+    free(nb.stat);
+    free(nb.d);
+    free(position);
+    free(rho);
+    return ok;
+}

@@ -1,0 +1,432 @@
+/* test_outputs.c: outputs appear whole or not at all, and only inside --out (SPEC §5, §6).
+ *
+ * Runs the real binary as a child process and interrupts it: kill -9 mid-run and at many
+ * moments of a run's writes (a final file is then absent or complete; kill -9 can leave a
+ * hidden ".NAME.tmp-XXXXXX" file, since nothing runs after SIGKILL, but never a partial
+ * final file), SIGINT and SIGTERM (a clean stop within a chunk, exit 128 + signal, a
+ * message, and no file at all, temporary or not), and a killed re-run over an existing
+ * result (the old result stays, byte for byte). Then a batch and a simulation whose
+ * scenario names and file names try to climb out of --out ("../", "/", dot files, a gnuplot
+ * quote), after which every file under the temporary root is listed: all lie in --out.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plot.h"
+#include "support.h"
+
+#define SCENARIO "scenarios/openai-multicloud-2026.yaml"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOWDOWN 4.0 /* sanitizer builds run several times slower */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLOWDOWN 4.0
+#endif
+#endif
+#ifndef SLOWDOWN
+#define SLOWDOWN 1.0
+#endif
+
+TestSuite(outputs, .timeout = 180);
+
+/* ---- child processes ------------------------------------------------------------------ */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void sleep_seconds(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Starts `capplan ARGV...` (argv[0] is ignored) in `cwd`, output into cwd/../NAME.log. */
+static pid_t spawn(const char *cwd, const char *log_path, char *const argv[])
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork failed");
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || chdir(cwd) != 0)
+            _exit(126);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execv(CAPPLAN_BINARY, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits at most `seconds` for the child; -1 when it had to be killed, else its wait status. */
+static int wait_for(pid_t pid, double seconds)
+{
+    double deadline = now_seconds() + seconds;
+    int status;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (now_seconds() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        sleep_seconds(0.01);
+    }
+    return status;
+}
+
+static int exit_code(int status)
+{
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs to completion (at most 120 s) and returns the exit code. */
+static int run_to_end(const char *cwd, const char *log_path, char *const argv[])
+{
+    return exit_code(wait_for(spawn(cwd, log_path, argv), 120.0 * SLOWDOWN));
+}
+
+/* ---- files ---------------------------------------------------------------------------- */
+
+typedef struct {
+    char root[256];
+    char work[300]; /* the commands' working folder */
+    char log[300];  /* their output, outside every --out */
+} sandbox;
+
+static void sandbox_open(sandbox *box)
+{
+    char template[] = "/tmp/capplan-outputs-XXXXXX";
+    cr_assert_not_null(mkdtemp(template));
+    snprintf(box->root, sizeof box->root, "%s", template);
+    snprintf(box->work, sizeof box->work, "%s/work", box->root);
+    snprintf(box->log, sizeof box->log, "%s/run.log", box->root);
+    cr_assert_eq(mkdir(box->work, 0755), 0);
+}
+
+static void sandbox_close(sandbox *box)
+{
+    char command[700];
+    snprintf(command, sizeof command, "rm -rf '%s'", box->root);
+    cr_assert_eq(system(command), 0);
+}
+
+static bool is_hidden_temp(const char *name)
+{
+    return name[0] == '.' && strstr(name, ".tmp-") != NULL;
+}
+
+static bool json_file_valid(const char *path)
+{
+    json_error_t error;
+    json_t *root = json_load_file(path, 0, &error);
+    if (!root)
+        cr_log_error("%s: %s (line %d)", path, error.text, error.line);
+    json_decref(root);
+    return root != NULL;
+}
+
+/* Calls visit(path, name) for every file under dir (recursively); returns how many. */
+static int walk(const char *dir, void (*visit)(const char *path, const char *name, void *user),
+                void *user)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        char path[4096];
+        int length = snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        cr_assert_lt(length, (int)sizeof path, "path too long under %s", dir);
+        struct stat st;
+        cr_assert_eq(lstat(path, &st), 0);
+        if (S_ISDIR(st.st_mode)) {
+            count += walk(path, visit, user);
+        } else {
+            visit(path, entry->d_name, user);
+            count++;
+        }
+    }
+    closedir(d);
+    return count;
+}
+
+static char *read_or_null(const char *path)
+{
+    return access(path, F_OK) == 0 ? cap_test_read_file(path) : NULL;
+}
+
+/* ---- kill -9 -------------------------------------------------------------------------- */
+
+/* After kill -9: final files are complete JSON; anything else is a hidden temporary file. */
+static void check_after_kill(const char *path, const char *name, void *user)
+{
+    (void)user;
+    if (is_hidden_temp(name))
+        return;
+    cr_assert_str_eq(name, "mc.json", "unexpected file after kill -9: %s", path);
+    cr_assert(json_file_valid(path), "%s is not complete JSON", path);
+}
+
+Test(outputs, kill_9_mid_simulate_leaves_no_partial_file)
+{
+    sandbox box;
+    sandbox_open(&box);
+    char *argv[] = {"capplan",   "simulate",   (char *)cap_test_path(SCENARIO),
+                    "--samples", "1e9",        "--backend",
+                    "cpu",       "--no-plots", "--quiet",
+                    "--out",     "out",        NULL};
+    pid_t pid = spawn(box.work, box.log, argv);
+    sleep_seconds(1.0 * SLOWDOWN);
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    cr_assert_eq(wait_for(pid, 10.0), SIGKILL, "the run was not killed by SIGKILL");
+    walk(box.work, check_after_kill, NULL);
+    sandbox_close(&box);
+}
+
+typedef struct {
+    const char *reference_csv; /* plan.csv of a complete run */
+} plan_reference;
+
+static void check_plan_files(const char *path, const char *name, void *user)
+{
+    const plan_reference *ref = user;
+    if (is_hidden_temp(name))
+        return;
+    if (strcmp(name, "summary.json") == 0) {
+        cr_assert(json_file_valid(path), "partial %s", path);
+        return;
+    }
+    cr_assert_str_eq(name, "plan.csv", "unexpected file %s", path);
+    char *text = cap_test_read_file(path);
+    cr_assert_not_null(text);
+    cr_assert_str_eq(text, ref->reference_csv, "partial or different %s", path);
+    free(text);
+}
+
+/* kill -9 at a spread of moments over a whole `plan --out`, writes included. */
+Test(outputs, kill_9_at_many_moments_of_a_plan)
+{
+    sandbox box;
+    sandbox_open(&box);
+    char *argv[] = {"capplan",   "plan", (char *)cap_test_path(SCENARIO), "--quiet", "--out",
+                    "reference", NULL};
+    double start = now_seconds();
+    cr_assert_eq(run_to_end(box.work, box.log, argv), 0);
+    double length = now_seconds() - start;
+    char path[512];
+    snprintf(path, sizeof path, "%s/reference/plan.csv", box.work);
+    plan_reference ref = {cap_test_read_file(path)};
+    cr_assert_not_null(ref.reference_csv);
+    argv[5] = "out";
+    for (int i = 0; i < 12; i++) {
+        pid_t pid = spawn(box.work, box.log, argv);
+        sleep_seconds(length * (0.5 + 0.05 * i));
+        kill(pid, SIGKILL);
+        wait_for(pid, 10.0);
+        snprintf(path, sizeof path, "%s/out", box.work);
+        walk(path, check_plan_files, &ref);
+    }
+    free((char *)ref.reference_csv);
+    sandbox_close(&box);
+}
+
+/* ---- SIGINT and SIGTERM --------------------------------------------------------------- */
+
+static void refuse_any_file(const char *path, const char *name, void *user)
+{
+    (void)name;
+    (void)user;
+    cr_assert_fail("a file was left behind: %s", path);
+}
+
+static void check_clean_stop(int signo)
+{
+    sandbox box;
+    sandbox_open(&box);
+    char *argv[] = {"capplan",   "simulate",   (char *)cap_test_path(SCENARIO),
+                    "--samples", "1e9",        "--backend",
+                    "cpu",       "--no-plots", "--quiet",
+                    "--out",     "out",        NULL};
+    pid_t pid = spawn(box.work, box.log, argv);
+    sleep_seconds(1.0 * SLOWDOWN);
+    cr_assert_eq(kill(pid, signo), 0);
+    double sent = now_seconds();
+    int status = wait_for(pid, 30.0 * SLOWDOWN);
+    double stop = now_seconds() - sent;
+    cr_assert_neq(status, -1, "the run did not stop within %.0f s", 30.0 * SLOWDOWN);
+    cr_assert(WIFEXITED(status), "the run died on signal %d instead of stopping cleanly",
+              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    cr_assert_eq(WEXITSTATUS(status), 128 + signo);
+    cr_assert_lt(stop, 5.0 * SLOWDOWN, "stopping took %.1f s", stop);
+    char *log = cap_test_read_file(box.log);
+    cr_assert(log && strstr(log, "interrupted"), "no message: %s", log ? log : "");
+    free(log);
+    cr_assert_eq(walk(box.work, refuse_any_file, NULL), 0);
+    cr_log_info("signal %d: stopped in %.2f s", signo, stop);
+    sandbox_close(&box);
+}
+
+Test(outputs, sigint_stops_a_long_simulate_cleanly)
+{
+    check_clean_stop(SIGINT);
+}
+
+Test(outputs, sigterm_stops_a_long_simulate_cleanly)
+{
+    check_clean_stop(SIGTERM);
+}
+
+/* ---- an existing result is replaced only by a complete one ---------------------------- */
+
+static void check_survivor(const char *path, const char *name, void *user)
+{
+    (void)path;
+    (void)user;
+    static const char *const kept[] = {"mc.json", "cost_hist.csv", "shortfall.dat"};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        if (strcmp(name, kept[i]) == 0)
+            return;
+    cr_assert(is_hidden_temp(name), "unexpected file %s", path);
+}
+
+static void check_rerun_keeps_result(int signo)
+{
+    sandbox box;
+    sandbox_open(&box);
+    char *first[] = {"capplan",   "simulate",   (char *)cap_test_path(SCENARIO),
+                     "--samples", "4096",       "--backend",
+                     "cpu",       "--no-plots", "--quiet",
+                     "--out",     "out",        NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, first), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/out/mc.json", box.work);
+    char *before = cap_test_read_file(path);
+    cr_assert_not_null(before);
+    char *second[] = {"capplan",   "simulate",   (char *)cap_test_path(SCENARIO),
+                      "--samples", "1e9",        "--backend",
+                      "cpu",       "--no-plots", "--quiet",
+                      "--out",     "out",        NULL};
+    pid_t pid = spawn(box.work, box.log, second);
+    sleep_seconds(1.0 * SLOWDOWN);
+    kill(pid, signo);
+    cr_assert_neq(wait_for(pid, 30.0 * SLOWDOWN), -1);
+    char *after = read_or_null(path);
+    cr_assert_not_null(after, "the first result was removed");
+    cr_assert_str_eq(after, before, "the first result changed");
+    cr_assert(json_file_valid(path));
+    snprintf(path, sizeof path, "%s/out", box.work);
+    walk(path, check_survivor, NULL);
+    free(before);
+    free(after);
+    sandbox_close(&box);
+}
+
+Test(outputs, killed_rerun_keeps_the_first_result)
+{
+    check_rerun_keeps_result(SIGKILL);
+}
+
+Test(outputs, interrupted_rerun_keeps_the_first_result)
+{
+    check_rerun_keeps_result(SIGINT);
+}
+
+/* ---- nothing outside --out ------------------------------------------------------------ */
+
+static const char scenario_text[] =
+    "version: 1\n"
+    "name: %s\n"
+    "periods: [{id: q1, hours: 100}, {id: q2, hours: 100}]\n"
+    "accelerators: [{id: H100}]\n"
+    "providers: [{id: p}]\n"
+    "regions: [{id: r, provider: p, geo: us}]\n"
+    "offerings:\n"
+    "  - {id: o, region: r, accelerator: H100, pricing: on_demand, price: 1, capacity: 100}\n"
+    "workloads:\n"
+    "  - {id: %s, demand: 50, throughput: {H100: 1}, penalty: 5, sigma: 0.2}\n";
+
+static void write_scenario(const char *dir, const char *file, const char *name,
+                           const char *workload)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *out = fopen(path, "w");
+    cr_assert_not_null(out, "cannot create %s", path);
+    fprintf(out, scenario_text, name, workload);
+    cr_assert_eq(fclose(out), 0);
+}
+
+typedef struct {
+    const char *work;
+    int outputs;
+} escape_check;
+
+/* Every file under the sandbox is an input (work/in), a log, or lies in work/out*. */
+static void check_inside(const char *path, const char *name, void *user)
+{
+    escape_check *check = user;
+    (void)name;
+    char inputs[512], outputs[512];
+    snprintf(inputs, sizeof inputs, "%s/in/", check->work);
+    snprintf(outputs, sizeof outputs, "%s/out", check->work);
+    if (strncmp(path, inputs, strlen(inputs)) == 0 || strstr(path, "/run.log"))
+        return;
+    cr_assert(strncmp(path, outputs, strlen(outputs)) == 0, "written outside --out: %s", path);
+    cr_assert_null(strstr(path, "PWNED"), "a plot script ran a command: %s", path);
+    check->outputs++;
+}
+
+Test(outputs, nothing_is_written_outside_out)
+{
+    sandbox box;
+    sandbox_open(&box);
+    char in[400];
+    snprintf(in, sizeof in, "%s/in", box.work);
+    cr_assert_eq(mkdir(in, 0755), 0);
+    /* Scenario names are data, never paths; batch folders come from file stems. */
+    write_scenario(in, "..yaml", "'../../../escape'", "w");
+    write_scenario(in, "...yaml", "'/tmp/capplan-escape'", "w");
+    write_scenario(in, ".yaml", "'..'", "w");
+    write_scenario(in, "a b.yaml", "'a/../../b'", "w");
+    write_scenario(in, "x.y.yaml", "'.'", "w");
+    /* A workload id that would end a gnuplot string and run a command. */
+    write_scenario(in, "quote.yaml", "'../quote'", "\"x'; system('touch ../../../PWNED'); y='\"");
+    char *plan[] = {"capplan",  "plan",        "in/..yaml",   "in/...yaml",
+                    "in/.yaml", "in/a b.yaml", "in/x.y.yaml", "in/quote.yaml",
+                    "--quiet",  "--out",       "out/batch",   NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, plan), 0);
+    char *single[] = {"capplan", "plan", "in/..yaml", "--quiet", "--out", "out/single", NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, single), 0);
+    char *simulate[] = {
+        "capplan",   "simulate", "in/quote.yaml", "--samples", "4096", "--demand-scale",
+        "1:1.2:0.1", "--quiet",  "--out",         "out/sim",   NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, simulate), 0);
+    escape_check check = {box.work, 0};
+    walk(box.root, check_inside, &check);
+    cr_assert_eq(access("/tmp/capplan-escape", F_OK), -1);
+    /* 6 folders of plan.csv + summary.json, batch_summary.csv, the single plan, and the
+     * simulation's data (plots too when gnuplot is there). */
+    cr_assert_geq(check.outputs, 6 * 2 + 1 + 2 + 4, "only %d outputs", check.outputs);
+    if (!cap_plot_available())
+        cr_log_info("gnuplot not found: the plot-script quoting was not exercised");
+    sandbox_close(&box);
+}
