@@ -291,6 +291,7 @@ json_t *cap_report_summary(const cap_scenario *s, const cap_plan *plan, bool int
     json_object_set_new(solver, "rows", json_integer(plan->rows));
     json_object_set_new(solver, "columns", json_integer(plan->columns));
     json_object_set_new(solver, "nonzeros", json_integer(plan->nonzeros));
+    json_object_set_new(solver, "decomposed", json_boolean(plan->decomposed));
     if (integer && solved) {
         add_number(solver, "mip_gap", plan->mip_gap);
         add_number(solver, "bound_usd", plan->lp_bound_usd);

@@ -112,6 +112,11 @@ static bool block_offsets(const cap_model *m, int *first_row, int *first_x)
 
 enum { LAGRANGE_ROUNDS = 10, CHAIN_COUNT = 4 };
 
+/* Below this many columns a cold solve takes milliseconds and the period-block warm start
+ * costs more than it saves (measured: 625 columns 0.03 s plain, 0.18 s with blocks;
+ * 2,721 columns 0.11 s against 0.08 s; 8,993 columns 0.50 s against 0.20 s). */
+enum { DECOMPOSE_MIN_COLUMNS = 2000 };
+
 static int chain_begin(int periods, int chains, int k)
 {
     return (int)((long)periods * k / chains);
@@ -323,7 +328,7 @@ bool cap_model_warm_start_from_blocks(cap_model *m, int threads)
 {
     const cap_scenario *s = m->scenario;
     int T = s->period_count, P = s->provider_count;
-    if (T < 2)
+    if (T < 2 || m->column_count < DECOMPOSE_MIN_COLUMNS)
         return false;
     coordination c = {.whole = m, .T = T, .P = P};
     c.first_row = calloc((size_t)T + 1, sizeof *c.first_row);

@@ -54,6 +54,7 @@ typedef struct {
     int rows, columns;
     long nonzeros;
     double build_seconds, solve_seconds;
+    bool decomposed;        /* the solve started from the period blocks' combined basis */
     char *diagnosis;        /* infeasible: rows that cannot hold together; else NULL */
 } cap_plan;
 

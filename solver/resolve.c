@@ -1,6 +1,6 @@
 /* resolve.c: repeated solves of one model from its last basis (see resolve.h).
  *
- * The GLPK calls mirror cap_plan_solve's (solve.c): presolve off; cold solves from the
+ * The GLPK calls are cap_plan_solve's (lp.h, decompose.h): presolve off; cold solves from the
  * period-block warm start or GLPK's scaling and crash basis with the primal simplex;
  * max_served as two phases; integer mode as LP then branch and bound (60 s default limit).
  * Warm solves take the simplex that can go on from the edited basis: dual after bound
@@ -17,14 +17,7 @@
 #include <time.h>
 
 #include "decompose.h"
-
-/* Below this many columns a cold dual simplex takes milliseconds and the period-block warm
- * start costs more than it saves (measured: 625 columns 0.03 s plain, 0.18 s with blocks;
- * 2,721 columns 0.11 s against 0.08 s; 8,993 columns 0.50 s against 0.20 s). */
-enum { DECOMPOSE_MIN_COLUMNS = 2000 };
-
-/* As cap_plan_solve: a MIP with no time limit given stops after a minute with its best. */
-#define MIP_DEFAULT_TIME_LIMIT 60.0
+#include "lp.h"
 
 static double now_seconds(void)
 {
@@ -163,6 +156,7 @@ cap_status cap_resolver_create(const cap_scenario *s, const cap_plan_options *op
         r->options = *options;
     else
         cap_plan_options_init(&r->options);
+    r->options.presolve = false; /* duals and warm starts need the basis of this very model */
     glp_term_out(r->options.verbose ? GLP_ON : GLP_OFF); /* this thread's GLPK environment */
     cap_status rc = model_make(s, &r->options, &r->model, &r->served_row, diag);
     if (rc == CAP_OK && !lookup_build(r)) {
@@ -189,111 +183,12 @@ void cap_resolver_free(cap_resolver *r)
 
 /* ---- one LP or MIP -------------------------------------------------------------------- */
 
-static cap_plan_status lp_status(int glpk_status)
-{
-    switch (glpk_status) {
-    case GLP_OPT:
-        return CAP_PLAN_OPTIMAL;
-    case GLP_FEAS:
-        return CAP_PLAN_FEASIBLE;
-    case GLP_NOFEAS:
-    case GLP_INFEAS:
-        return CAP_PLAN_INFEASIBLE;
-    case GLP_UNBND:
-        return CAP_PLAN_UNBOUNDED;
-    default:
-        return CAP_PLAN_UNDEFINED;
-    }
-}
-
-static cap_status solve_lp(cap_resolver *r, int method, cap_plan_status *status, cap_diag *diag)
-{
-    glp_prob *lp = r->model->lp;
-    glp_smcp parm;
-    glp_init_smcp(&parm);
-    parm.msg_lev = r->options.verbose ? GLP_MSG_ON : GLP_MSG_OFF;
-    parm.meth = method;
-    parm.presolve = GLP_OFF; /* duals and warm starts need the basis of this very model */
-    if (r->options.time_limit_s > 0)
-        parm.tm_lim = (int)fmin(r->options.time_limit_s * 1000.0, 2e9);
-    int ret = glp_simplex(lp, &parm);
-    if (ret == GLP_ESING || ret == GLP_ECOND || ret == GLP_EBADB) {
-        /* A basis that no longer factorises (a column went to zero): crash a new one. */
-        glp_adv_basis(lp, 0);
-        parm.meth = GLP_PRIMAL;
-        ret = glp_simplex(lp, &parm);
-    }
-    if (ret == GLP_ETMLIM) {
-        *status = CAP_PLAN_UNDEFINED;
-        cap_diag_add(diag, "time limit reached before the LP was solved");
-        return CAP_OK;
-    }
-    if (ret != 0) {
-        cap_diag_add(diag, "GLPK simplex failed (code %d)", ret);
-        return CAP_ERR_RUNTIME;
-    }
-    *status = lp_status(glp_get_status(lp));
-    if (*status == CAP_PLAN_FEASIBLE || *status == CAP_PLAN_UNDEFINED) {
-        int primal = glp_get_prim_stat(lp), dual = glp_get_dual_stat(lp);
-        if (primal == GLP_NOFEAS || dual == GLP_NOFEAS)
-            *status = primal == GLP_NOFEAS ? CAP_PLAN_INFEASIBLE : CAP_PLAN_UNBOUNDED;
-    }
-    return CAP_OK;
-}
-
-static void mip_callback(glp_tree *tree, void *info)
-{
-    double *bound = info;
-    if (glp_ios_reason(tree) == GLP_IBINGO || glp_ios_reason(tree) == GLP_ISELECT) {
-        int node = glp_ios_best_node(tree);
-        if (node)
-            *bound = glp_ios_node_bound(tree, node);
-    }
-}
-
-static cap_status solve_mip(cap_resolver *r, cap_plan_status *status, cap_diag *diag)
-{
-    glp_prob *lp = r->model->lp;
-    double bound = NAN;
-    glp_iocp parm;
-    glp_init_iocp(&parm);
-    parm.msg_lev = r->options.verbose ? GLP_MSG_ON : GLP_MSG_OFF;
-    parm.mip_gap = r->options.mip_gap;
-    parm.presolve = GLP_OFF;
-    parm.cb_func = mip_callback;
-    parm.cb_info = &bound;
-    double limit = r->options.time_limit_s > 0 ? r->options.time_limit_s : MIP_DEFAULT_TIME_LIMIT;
-    parm.tm_lim = (int)fmin(limit * 1000.0, 2e9);
-    int ret = glp_intopt(lp, &parm);
-    if (ret != 0 && ret != GLP_ETMLIM && ret != GLP_EMIPGAP && ret != GLP_ENOPFS &&
-        ret != GLP_ENODFS) {
-        cap_diag_add(diag, "GLPK branch-and-bound failed (code %d)", ret);
-        return CAP_ERR_RUNTIME;
-    }
-    int mip = glp_mip_status(lp);
-    /* Stopping at the requested relative gap is optimality to that tolerance. */
-    if ((mip == GLP_OPT && ret == 0) || ((mip == GLP_OPT || mip == GLP_FEAS) && ret == GLP_EMIPGAP))
-        *status = CAP_PLAN_OPTIMAL;
-    else if (mip == GLP_OPT || mip == GLP_FEAS)
-        *status = CAP_PLAN_FEASIBLE;
-    else if (mip == GLP_NOFEAS)
-        *status = CAP_PLAN_INFEASIBLE;
-    else
-        *status = CAP_PLAN_UNDEFINED;
-    if (*status == CAP_PLAN_OPTIMAL || *status == CAP_PLAN_FEASIBLE) {
-        double value = glp_mip_obj_val(lp);
-        r->lp_bound = isnan(bound) ? value : bound;
-        r->mip_gap = fabs(value - r->lp_bound) / (fabs(value) + 1e-10);
-    }
-    return CAP_OK;
-}
-
 static cap_status solve_stage(cap_resolver *r, int method, cap_plan_status *status, cap_diag *diag)
 {
-    cap_status rc = solve_lp(r, method, status, diag);
+    cap_status rc = cap_lp_simplex(r->model->lp, &r->options, method, status, diag);
     if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL || !r->model->integer)
         return rc;
-    return solve_mip(r, status, diag);
+    return cap_mip_search(r->model, &r->options, status, &r->mip_gap, &r->lp_bound, diag);
 }
 
 /* After coefficient changes the basis may be primal feasible, dual feasible or neither:
@@ -303,7 +198,7 @@ static cap_status solve_stage(cap_resolver *r, int method, cap_plan_status *stat
 static int method_after_changes(glp_prob *lp)
 {
     if (glp_warm_up(lp) != 0)
-        return GLP_PRIMAL; /* singular: solve_lp crashes a new basis */
+        return GLP_PRIMAL; /* singular: cap_lp_simplex crashes a new basis */
     if (glp_get_dual_stat(lp) == GLP_FEAS && glp_get_prim_stat(lp) != GLP_FEAS)
         return GLP_DUAL;
     return GLP_PRIMAL;
@@ -319,13 +214,10 @@ static int warm_method(glp_prob *lp, cap_start start)
     return method_after_changes(lp);
 }
 
-/* A solve from scratch, as cap_plan_solve starts one: GLPK's scaling and crash basis, then
- * the primal simplex. */
-static int cold_start(glp_prob *lp)
+/* A solve from scratch, as cap_plan_solve starts one (lp.h). */
+static int cold_start(const cap_resolver *r, glp_prob *lp)
 {
-    glp_std_basis(lp);
-    glp_scale_prob(lp, GLP_SF_AUTO);
-    glp_adv_basis(lp, 0);
+    cap_lp_cold_start(lp, &r->options);
     return GLP_PRIMAL;
 }
 
@@ -349,7 +241,7 @@ static cap_status solve_max_served(cap_resolver *r, cap_start start, cap_plan_st
     glp_set_row_bnds(m->lp, r->served_row, GLP_FR, 0.0, 0.0);
     cap_model_set_unmet_objective(m);
     /* Phase 1's objective is not the one the previous basis was optimal for: look at it. */
-    int method = start == CAP_START_COLD ? cold_start(m->lp) : method_after_changes(m->lp);
+    int method = start == CAP_START_COLD ? cold_start(r, m->lp) : method_after_changes(m->lp);
     cap_status rc = solve_stage(r, method, status, diag);
     if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL)
         return rc;
@@ -375,10 +267,9 @@ static cap_status solve_once(cap_resolver *r, cap_start start, cap_plan_status *
         return solve_stage(r, warm_method(m->lp, start), status, diag);
     glp_std_basis(m->lp);
     bool blocks = r->options.decompose && !r->options.presolve &&
-                  m->column_count >= DECOMPOSE_MIN_COLUMNS &&
                   cap_model_warm_start_from_blocks(m, r->options.threads);
     /* the combined block basis is primal feasible: the primal simplex finishes */
-    return solve_stage(r, blocks ? GLP_PRIMAL : cold_start(m->lp), status, diag);
+    return solve_stage(r, blocks ? GLP_PRIMAL : cold_start(r, m->lp), status, diag);
 }
 
 cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info *info,
@@ -483,7 +374,7 @@ cap_status cap_resolver_fix_integers(cap_resolver *r, cap_plan_status *status, c
         }
     r->integers_fixed = true;
     cap_model_set_cost_objective(m);
-    return solve_lp(r, GLP_DUALP, status, diag);
+    return cap_lp_simplex(r->model->lp, &r->options, GLP_DUALP, status, diag);
 }
 
 /* ---- the solution --------------------------------------------------------------------- */
