@@ -52,14 +52,19 @@ typedef struct {
 
 static int parse_plan_args(int argc, char **argv, plan_args *args)
 {
-    static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'},     {"integer", no_argument, NULL, 'i'},
-        {"mip-gap", required_argument, NULL, 'g'}, {"time-limit", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},          {"export", required_argument, NULL, 'e'},
-        {"threads", required_argument, NULL, 'T'}, {"presolve", no_argument, NULL, 'p'},
-        {"no-decompose", no_argument, NULL, 'D'},
-        {"verbose", no_argument, NULL, 'v'},       {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"out", required_argument, NULL, 'o'},
+                                            {"integer", no_argument, NULL, 'i'},
+                                            {"mip-gap", required_argument, NULL, 'g'},
+                                            {"time-limit", required_argument, NULL, 't'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"export", required_argument, NULL, 'e'},
+                                            {"threads", required_argument, NULL, 'T'},
+                                            {"presolve", no_argument, NULL, 'p'},
+                                            {"no-decompose", no_argument, NULL, 'D'},
+                                            {"verbose", no_argument, NULL, 'v'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
     cap_plan_options_init(&args->solve);
     optind = 0;
@@ -293,6 +298,18 @@ static void batch_folders(batch_item *items, int count)
     }
 }
 
+/* A CSV field in double quotes, quotes inside doubled (RFC 4180). */
+static void csv_quoted(FILE *out, const char *text)
+{
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
 static int batch_summary(const plan_args *args, const batch_item *items, int count)
 {
     cap_diag diag;
@@ -305,11 +322,14 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
         fputs("scenario,folder,status,exit_code,objective_usd,capacity_usd,penalty_usd,"
               "commitment_topup_usd,unmet_h100e_hours,seconds\n",
               out.file);
-        for (int i = 0; i < count; i++)
-            fprintf(out.file, "\"%s\",%s,%s,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", items[i].path,
-                    items[i].folder, items[i].status, items[i].code, items[i].objective,
-                    items[i].capacity, items[i].penalty, items[i].topup, items[i].unmet,
-                    items[i].seconds);
+        for (int i = 0; i < count; i++) {
+            csv_quoted(out.file, items[i].path);
+            fputc(',', out.file);
+            csv_quoted(out.file, items[i].folder);
+            fprintf(out.file, ",%s,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", items[i].status,
+                    items[i].code, items[i].objective, items[i].capacity, items[i].penalty,
+                    items[i].topup, items[i].unmet, items[i].seconds);
+        }
         rc = cap_outfile_commit(&out, &diag);
     }
     cap_diag_print(&diag, stderr);
@@ -319,8 +339,11 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
 
 static int plan_batch(char **paths, int count, const plan_args *args)
 {
-    if (args->export_path) {
-        fprintf(stderr, "capplan plan: --export takes a single scenario\n");
+    if (args->export_path || args->json) {
+        fprintf(stderr,
+                "capplan plan: %s takes a single scenario (a batch writes each summary.json "
+                "under --out)\n",
+                args->export_path ? "--export" : "--json");
         return 2;
     }
     batch_item *items = calloc((size_t)count, sizeof *items);
@@ -335,7 +358,9 @@ static int plan_batch(char **paths, int count, const plan_args *args)
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < count; i++)
             batch_run_one(&items[i], args);
-        glp_free_env(); /* each thread's GLPK environment */
+        /* Each worker thread's GLPK environment; the calling thread keeps its own. */
+        if (omp_get_thread_num() != 0)
+            glp_free_env();
     }
     int worst = 0;
     if (!args->quiet)
