@@ -147,6 +147,25 @@ def scaling_curve(tmp):
     return points, exponent
 
 
+def mc_scaling(max_samples):
+    """Wall time and peak memory of `capplan simulate` on the default scenario as samples
+    grow: the time should grow linearly and the memory stay flat once the exact-quantile
+    store is full (kernels/mc.c switches to histograms beyond it)."""
+    rows = []
+    scenario = os.path.join(ROOT, "scenarios", "openai-multicloud-2026.yaml")
+    n = 10_000
+    while n <= max_samples:
+        proc, wall = run(["/usr/bin/time", "-f", "%M", CAPPLAN, "simulate", scenario,
+                          "--samples", str(n), "--backend", "cpu", "--quiet", "--json"])
+        if proc.returncode != 0:
+            wrong.append(f"simulate --samples {n}: exit {proc.returncode}")
+            break
+        peak_kib = int(proc.stderr.strip().splitlines()[-1])
+        rows.append((n, wall, peak_kib / 1024.0))
+        n *= 10
+    return rows
+
+
 def fmt(x, unit="s"):
     return "-" if x is None else f"{x:.3f} {unit}"
 
@@ -187,6 +206,8 @@ def main():
                         help="skip PuLP+CBC on L (about 5 minutes on 2 cores)")
     parser.add_argument("--monolithic-l", action="store_true",
                         help="also time GLPK on the whole L model (several minutes)")
+    parser.add_argument("--mc-max-samples", type=float, default=1e7,
+                        help="largest sample count of the Monte Carlo scaling run")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -211,6 +232,11 @@ def main():
               "plot benchmarks/scaling.png)", "", "| non-zeros | seconds |", "|---|---|"]
     lines += [f"| {n} | {s:.3f} |" for n, s in points]
     lines += ["", "### Monte Carlo (bench_mc)", "", "```"] + bench_program("bench_mc") + ["```"]
+    scaling_rows = mc_scaling(int(args.mc_max_samples))
+    lines += ["", "### Monte Carlo: time and peak memory against samples "
+              "(default scenario, CPU, `capplan simulate`)", "",
+              "| samples | wall s | samples/s | peak RSS MiB |", "|---|---|---|---|"]
+    lines += [f"| {n:.0e} | {w:.2f} | {n / w:.3g} | {m:.0f} |" for n, w, m in scaling_rows]
     lines += ["", "### Sweeps (bench_sweep)", "", "```"] + bench_program("bench_sweep") + ["```"]
     if wrong:
         lines += ["", "### WRONG RESULTS", ""] + [f"- {w}" for w in wrong]

@@ -358,6 +358,11 @@ int cap_cmd_devices(int argc, char **argv)
         printf("cuda: not built (configure with nvcc present, or -DCAPPLAN_CUDA=ON)\n");
         return 0;
     }
+    char error[512];
+    if (cap_mc_cuda_load_libraries(error, sizeof error) == CAP_MC_OK)
+        printf("cuda: cuBLAS and cuRAND load\n");
+    else
+        printf("cuda: %s\n", error);
     int count = cap_mc_cuda_device_count();
     if (count == 0)
         printf("cuda: built, but no CUDA device or driver found\n");

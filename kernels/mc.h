@@ -152,6 +152,10 @@ int cap_mc_cuda_device_count(void); /* 0 when built without CUDA or no GPU/drive
 /* Fills *device; returns CAP_MC_OK or CAP_MC_ERR_BACKEND (no such device). */
 int cap_mc_cuda_device_info(int index, cap_mc_device *device);
 bool cap_mc_cuda_compiled(void);
+/* Loads cuBLAS and cuRAND, which the CUDA backend opens on first use rather than links.
+ * Returns CAP_MC_OK, or CAP_MC_ERR_BACKEND with a message (also when built without CUDA).
+ * Needs no GPU and no driver. */
+int cap_mc_cuda_load_libraries(char *error, int error_size);
 int cap_mc_cpu_threads(void);
 const char *cap_mc_cpu_simd(void); /* vector path the CPU backend runs: avx512, avx2, sse2 */
 

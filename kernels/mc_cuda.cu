@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dlfcn.h>
+
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <curand.h>
@@ -25,6 +27,84 @@
 #define CAP_CUDA_MAX_CHUNK      ((int64_t)16 << 20)
 #define CAP_CUDA_MEMORY_DEFAULT ((double)(8ll << 30)) /* at most 8 GiB of lane arrays */
 #define CAP_CUDA_STAGING        ((int64_t)64 << 20)   /* host staging for copy_sparse */
+
+/* ---- cuBLAS and cuRAND, loaded on first use ------------------------------------------------ */
+
+/* The two libraries are opened with dlopen when a run needs them (the GEMM variant, the
+ * cuRAND timing), not linked: they weigh about 600 MB (libcublasLt alone 541 MB), and
+ * linking them made every capplan command, `plan` included, take 0.8 s to start instead
+ * of 0.02 s. The pointer types come from the headers, so the signatures cannot drift. */
+#define CAP_STR2(x) #x
+#define CAP_STR(x)  CAP_STR2(x)
+
+typedef struct {
+    bool tried, ok;
+    decltype(&cublasCreate_v2) create;
+    decltype(&cublasDestroy_v2) destroy;
+    decltype(&cublasDgemm_v2) dgemm;
+    decltype(&cublasGetStatusString) status_string;
+} cap_blas_api;
+
+typedef struct {
+    bool tried, ok;
+    decltype(&curandCreateGenerator) create;
+    decltype(&curandDestroyGenerator) destroy;
+    decltype(&curandSetPseudoRandomGeneratorSeed) seed;
+    decltype(&curandGenerateNormalDouble) normal_double;
+} cap_rand_api;
+
+static cap_blas_api cap_blas;
+static cap_rand_api cap_rand;
+
+/* Opens the library by its versioned name (found through RUNPATH or LD_LIBRARY_PATH),
+ * then by its plain name. */
+static void *cap_cuda_dlopen(const char *versioned, const char *plain)
+{
+    void *handle = dlopen(versioned, RTLD_NOW | RTLD_LOCAL);
+    return handle ? handle : dlopen(plain, RTLD_NOW | RTLD_LOCAL);
+}
+
+template <typename T> static bool cap_cuda_symbol(void *handle, const char *name, T *out)
+{
+    *out = (T)dlsym(handle, name);
+    return *out != NULL;
+}
+
+static int cap_blas_load(char *error, int error_size)
+{
+    if (!cap_blas.tried) {
+        cap_blas.tried = true;
+        void *h = cap_cuda_dlopen("libcublas.so." CAP_STR(CUBLAS_VER_MAJOR), "libcublas.so");
+        cap_blas.ok = h && cap_cuda_symbol(h, "cublasCreate_v2", &cap_blas.create) &&
+                      cap_cuda_symbol(h, "cublasDestroy_v2", &cap_blas.destroy) &&
+                      cap_cuda_symbol(h, "cublasDgemm_v2", &cap_blas.dgemm) &&
+                      cap_cuda_symbol(h, "cublasGetStatusString", &cap_blas.status_string);
+    }
+    if (cap_blas.ok)
+        return CAP_MC_OK;
+    snprintf(error, (size_t)error_size,
+             "mc: CUDA: cannot load cuBLAS (libcublas.so." CAP_STR(CUBLAS_VER_MAJOR) "): %s",
+             dlerror() ? dlerror() : "symbol missing");
+    return CAP_MC_ERR_BACKEND;
+}
+
+static int cap_rand_load(char *error, int error_size)
+{
+    if (!cap_rand.tried) {
+        cap_rand.tried = true;
+        void *h = cap_cuda_dlopen("libcurand.so." CAP_STR(CURAND_VER_MAJOR), "libcurand.so");
+        cap_rand.ok = h && cap_cuda_symbol(h, "curandCreateGenerator", &cap_rand.create) &&
+                      cap_cuda_symbol(h, "curandDestroyGenerator", &cap_rand.destroy) &&
+                      cap_cuda_symbol(h, "curandSetPseudoRandomGeneratorSeed", &cap_rand.seed) &&
+                      cap_cuda_symbol(h, "curandGenerateNormalDouble", &cap_rand.normal_double);
+    }
+    if (cap_rand.ok)
+        return CAP_MC_OK;
+    snprintf(error, (size_t)error_size,
+             "mc: CUDA: cannot load cuRAND (libcurand.so." CAP_STR(CURAND_VER_MAJOR) "): %s",
+             dlerror() ? dlerror() : "symbol missing");
+    return CAP_MC_ERR_BACKEND;
+}
 
 /* ---- the one error check: statement, file, line ------------------------------------------- */
 
@@ -46,7 +126,11 @@ static const char *cap_cuda_describe(cudaError_t status)
 }
 static const char *cap_cuda_describe(cublasStatus_t status)
 {
-    return cublasGetStatusString(status);
+    static char text[32];
+    if (cap_blas.ok)
+        return cap_blas.status_string(status);
+    snprintf(text, sizeof text, "cuBLAS status %d", (int)status);
+    return text;
 }
 static const char *cap_cuda_describe(curandStatus_t status)
 {
@@ -73,6 +157,12 @@ static int cap_cuda_fail(const char *what, const char *statement, const char *fi
     } while (0)
 
 /* ---- discovery ---------------------------------------------------------------------------- */
+
+extern "C" int cap_mc_cuda_load_libraries(char *error, int error_size)
+{
+    int status = cap_blas_load(error, error_size);
+    return status != CAP_MC_OK ? status : cap_rand_load(error, error_size);
+}
 
 extern "C" bool cap_mc_cuda_compiled(void)
 {
@@ -333,7 +423,7 @@ static void cuda_free(cap_mc_backend *backend)
         cudaFree(st->d_lo), cudaFree(st->d_inv_width), cudaFree(st->d_counts);
         cudaFree(st->d_at_min);
         if (st->have_blas)
-            cublasDestroy(st->blas);
+            cap_blas.destroy(st->blas);
         free(st->staging);
         cudaGetLastError();
         free(st);
@@ -369,7 +459,7 @@ static int simulate_gemm(cuda_state *st, int lanes, uint64_t first, char *error,
                 cap_mc_normals_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, ld, lanes, first, t);
                 CAP_CUDA_CHECK(cudaGetLastError());
                 if (!m->chol_identity) /* Z' (lanes x W) = N' (lanes x W) L^T */
-                    CAP_CUDA_CHECK(cublasDgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, W,
+                    CAP_CUDA_CHECK(cap_blas.dgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, W,
                                                &one, n_rows, ld, m->chol, W, &zero, z_rows, ld));
             }
             cap_mc_shocks_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes, first,
@@ -378,7 +468,7 @@ static int simulate_gemm(cuda_state *st, int lanes, uint64_t first, char *error,
         }
         /* D' (lanes x W) = A' (lanes x O_r) G_t^T, G_t^T stored column-major O_r x W */
         if (OR > 0)
-            CAP_CUDA_CHECK(cublasDgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, OR, &one,
+            CAP_CUDA_CHECK(cap_blas.dgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, OR, &one,
                                        a_rows, ld, st->gemm_coef + (int64_t)t * W * OR, OR, &zero,
                                        d_rows, ld));
         else
@@ -572,7 +662,9 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
     CAP_CUDA_CHECK(cudaMalloc((void **)&st->pc, blocks * (size_t)cap_mc_partial_counts(m) *
                                                     (size_t)m->scale_count * sizeof(int64_t)));
     if (st->variant == CAP_MC_CUDA_GEMM) {
-        CAP_CUDA_CHECK(cublasCreate(&st->blas));
+        if ((status = cap_blas_load(error, error_size)) != CAP_MC_OK)
+            return status;
+        CAP_CUDA_CHECK(cap_blas.create(&st->blas));
         st->have_blas = true;
         if ((status = upload_gemm_coef(st, model, error, error_size)) != CAP_MC_OK)
             return status;
@@ -617,11 +709,14 @@ static int time_rng(double *buffer, int64_t count, double *curand_per_s, double 
                     int error_size)
 {
     float ms = 0.0f;
-    CAP_CUDA_CHECK(curandCreateGenerator(generator, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-    CAP_CUDA_CHECK(curandSetPseudoRandomGeneratorSeed(*generator, 1));
-    CAP_CUDA_CHECK(curandGenerateNormalDouble(*generator, buffer, (size_t)count, 0.0, 1.0));
+    int loaded = cap_rand_load(error, error_size);
+    if (loaded != CAP_MC_OK)
+        return loaded;
+    CAP_CUDA_CHECK(cap_rand.create(generator, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+    CAP_CUDA_CHECK(cap_rand.seed(*generator, 1));
+    CAP_CUDA_CHECK(cap_rand.normal_double(*generator, buffer, (size_t)count, 0.0, 1.0));
     CAP_CUDA_CHECK(cudaEventRecord(start));
-    CAP_CUDA_CHECK(curandGenerateNormalDouble(*generator, buffer, (size_t)count, 0.0, 1.0));
+    CAP_CUDA_CHECK(cap_rand.normal_double(*generator, buffer, (size_t)count, 0.0, 1.0));
     CAP_CUDA_CHECK(cudaEventRecord(stop));
     CAP_CUDA_CHECK(cudaEventSynchronize(stop));
     CAP_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
@@ -664,7 +759,7 @@ extern "C" int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double 
     else
         snprintf(error, (size_t)error_size, "mc: CUDA: cudaEventCreate failed");
     if (generator)
-        curandDestroyGenerator(generator);
+        cap_rand.destroy(generator);
     if (start)
         cudaEventDestroy(start);
     if (stop)

@@ -4,6 +4,12 @@
 
 #include "mc_internal.h"
 
+int cap_mc_cuda_load_libraries(char *error, int error_size)
+{
+    snprintf(error, (size_t)error_size, "mc: built without CUDA");
+    return CAP_MC_ERR_BACKEND;
+}
+
 bool cap_mc_cuda_compiled(void)
 {
     return false;

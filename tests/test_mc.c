@@ -758,3 +758,13 @@ Test(mc, box_muller_normals_are_standard)
     cr_expect(fabs(sum2 / N - 1.0) < 4.0 * sqrt(2.0 / N), "variance %g", sum2 / N);
     cr_expect(fabs((double)below / N - 0.975) < 4.0 * sqrt(0.975 * 0.025 / N));
 }
+
+/* The CUDA backend opens cuBLAS and cuRAND by name on first use; check the names and
+ * symbols resolve (no GPU needed), so the GEMM variant and the cuRAND timing can start. */
+Test(mc, cuda_libraries_load)
+{
+    if (!cap_mc_cuda_compiled())
+        cr_skip_test("built without CUDA: nothing to load");
+    char error[512] = "";
+    cr_assert_eq(cap_mc_cuda_load_libraries(error, sizeof error), CAP_MC_OK, "%s", error);
+}
