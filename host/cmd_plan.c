@@ -298,18 +298,6 @@ static void batch_folders(batch_item *items, int count)
     }
 }
 
-/* A CSV field in double quotes, quotes inside doubled (RFC 4180). */
-static void csv_quoted(FILE *out, const char *text)
-{
-    fputc('"', out);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 static int batch_summary(const plan_args *args, const batch_item *items, int count)
 {
     cap_diag diag;
@@ -323,9 +311,9 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
               "commitment_topup_usd,unmet_h100e_hours,seconds\n",
               out.file);
         for (int i = 0; i < count; i++) {
-            csv_quoted(out.file, items[i].path);
+            cap_csv_field(out.file, items[i].path);
             fputc(',', out.file);
-            csv_quoted(out.file, items[i].folder);
+            cap_csv_field(out.file, items[i].folder);
             fprintf(out.file, ",%s,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", items[i].status,
                     items[i].code, items[i].objective, items[i].capacity, items[i].penalty,
                     items[i].topup, items[i].unmet, items[i].seconds);

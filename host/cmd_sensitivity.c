@@ -147,21 +147,6 @@ static const char *period_id(const cap_scenario *s, int period)
     return period >= 0 ? s->periods[period].id : "";
 }
 
-static void csv_field(FILE *out, const char *text)
-{
-    if (!strpbrk(text, ",\"\n\r")) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 /* ",value": inf and -inf spelled out, NAN left empty. */
 static void csv_number(FILE *out, double value)
 {
@@ -188,9 +173,9 @@ static void write_rows_csv(FILE *out, const cap_scenario *s, const cap_sensitivi
     for (int i = 0; i < r->row_count; i++) {
         const cap_row_sensitivity *row = &r->rows[i];
         fprintf(out, "%s,", cap_row_kind_name(row->kind));
-        csv_field(out, row_id(s, row));
+        cap_csv_field(out, row_id(s, row));
         fputc(',', out);
-        csv_field(out, period_id(s, row->period));
+        cap_csv_field(out, period_id(s, row->period));
         csv_number(out, row->activity);
         csv_number(out, row->rhs);
         csv_number(out, row->shadow_price);
@@ -209,11 +194,11 @@ static void write_columns_csv(FILE *out, const cap_scenario *s, const cap_sensit
           out);
     for (int i = 0; i < r->column_count; i++) {
         const cap_column_sensitivity *col = &r->columns[i];
-        csv_field(out, s->workloads[col->w].id);
+        cap_csv_field(out, s->workloads[col->w].id);
         fputc(',', out);
-        csv_field(out, s->offerings[col->o].id);
+        cap_csv_field(out, s->offerings[col->o].id);
         fputc(',', out);
-        csv_field(out, s->periods[col->t].id);
+        cap_csv_field(out, s->periods[col->t].id);
         csv_number(out, col->reduced_cost);
         csv_number(out, col->price_low);
         csv_number(out, col->price_high);

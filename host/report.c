@@ -146,8 +146,7 @@ void cap_report_table(FILE *out, const cap_scenario *s, const cap_plan *plan)
 
 /* ---- plan.csv ------------------------------------------------------------------------- */
 
-/* Quotes a CSV field when it holds a separator, a quote or a line break. */
-static void csv_field(FILE *out, const char *text)
+void cap_csv_field(FILE *out, const char *text)
 {
     if (!strpbrk(text, ",\"\n\r")) {
         fputs(text, out);
@@ -183,7 +182,7 @@ static void plan_csv(FILE *out, const cap_scenario *s, const cap_plan *plan)
                                         s->accelerators[offering->accelerator].id,
                                         cap_pricing_name(offering->pricing)};
                 for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-                    csv_field(out, fields[i]);
+                    cap_csv_field(out, fields[i]);
                     fputc(',', out);
                 }
                 fprintf(out, "%.17g,%.17g,%.17g\n", x,

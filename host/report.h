@@ -25,6 +25,10 @@ cap_status cap_report_write(const char *dir, const cap_scenario *scenario, const
 cap_status cap_report_write_json(const char *dir, const char *name, const json_t *value,
                                  cap_diag *diag);
 
+/* Writes one CSV field, quoted (RFC 4180: inner quotes doubled) when it holds a
+ * separator, a quote or a line break. */
+void cap_csv_field(FILE *out, const char *text);
+
 /* "1.23 B", "45.6 M", "789 K", "12.3": a short human form of a USD amount. */
 void cap_format_usd(double value, char *buffer, size_t size);
 
