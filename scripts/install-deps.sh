@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libglpk-dev libyaml-dev libjansson-dev libcriterion-dev librandom123-dev libomp-dev
-      gnuplot-nox coinor-clp coinor-cbc python3 python3-numpy python3-pulp)
+      gnuplot-nox coinor-clp coinor-cbc python3 python3-numpy python3-pulp python3-yaml)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
