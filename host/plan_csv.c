@@ -3,16 +3,20 @@
 #include "plan_csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { FIELD_PERIOD, FIELD_WORKLOAD, FIELD_OFFERING, FIELD_ACCELERATORS, FIELD_COUNT };
 static const char *const field_names[FIELD_COUNT] = {"period", "workload", "offering",
                                                      "accelerators"};
 #define MAX_FIELDS 64
 #define MAX_LINE   65536
+#define MAX_X      1e15 /* accelerators in one row: the scenario loader's largest number */
 
 typedef struct {
     char *text[MAX_FIELDS];
@@ -115,9 +119,9 @@ static void read_row(const char *path, int line_number, char *line, const int *i
     const char *number = row.text[at[FIELD_ACCELERATORS]];
     errno = 0;
     double x = strtod(number, &end);
-    if (end == number || *end != '\0' || errno == ERANGE || !isfinite(x) || x < 0) {
-        cap_diag_add(diag, "%s:%d:%d: accelerators must be a finite number >= 0, got '%s'", path,
-                     line_number, row.column[at[FIELD_ACCELERATORS]], number);
+    if (end == number || *end != '\0' || errno == ERANGE || !isfinite(x) || x < 0 || x > MAX_X) {
+        cap_diag_add(diag, "%s:%d:%d: accelerators must be a number from 0 to %g, got '%s'", path,
+                     line_number, row.column[at[FIELD_ACCELERATORS]], MAX_X, number);
         return;
     }
     if (t < 0 || w < 0 || o < 0)
@@ -131,15 +135,36 @@ static void read_row(const char *path, int line_number, char *line, const int *i
     plan->x[cap_plan_index(plan, t, w, o)] += x;
 }
 
+/* Opens a plan file for reading. O_NONBLOCK so that a FIFO nobody writes to cannot hang
+ * the open (it then reads as empty, as in the scenario loader); a folder is refused. */
+static FILE *open_plan(const char *path, cap_diag *diag)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat info;
+    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    if (fd < 0 || fstat(fd, &info) != 0 || flags < 0 ||
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        cap_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
+    } else if (S_ISDIR(info.st_mode)) {
+        cap_diag_add(diag, "%s: cannot open: it is a directory", path);
+    } else {
+        FILE *file = fdopen(fd, "r");
+        if (file)
+            return file;
+        cap_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
 cap_status cap_plan_read_csv(const char *path, const cap_scenario *s, cap_plan **out,
                              cap_diag *diag)
 {
     *out = NULL;
-    FILE *file = fopen(path, "r");
-    if (!file) {
-        cap_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
+    FILE *file = open_plan(path, diag);
+    if (!file)
         return CAP_ERR_INPUT;
-    }
     cap_plan *plan = calloc(1, sizeof *plan);
     size_t cells = (size_t)s->period_count * s->workload_count * s->offering_count;
     if (plan) {

@@ -24,11 +24,13 @@ reports=$(mktemp -d /tmp/capplan-sanitizer-XXXXXX)
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:log_path=$reports/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
-"$asan/tests/capplan_tests" --jobs "$(nproc)" --short-filename
+suite=0
+"$asan/tests/capplan_tests" --jobs "$(nproc)" --short-filename || suite=$?
 if compgen -G "$reports/*" >/dev/null; then
   cat "$reports"/* >&2
   echo "test.sh: sanitizer reports above (also in $reports)" >&2
   exit 1
 fi
+[ $suite -eq 0 ] || exit $suite
 rm -rf "$reports"
 echo "test.sh: sanitizer pass clean in $((SECONDS - start)) s"

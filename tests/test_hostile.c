@@ -1,15 +1,16 @@
 /* test_hostile.c: nothing a planner feeds capplan may crash it, hang it or cost a result.
  *
- * Every file of tests/data/hostile/ (and a few made at test time: a list with millions of
+ * Every file of tests/data/hostile/ (and some made at test time: a list with millions of
  * entries, a 70 MB file, a folder, a dangling link, a FIFO, /dev/zero, a 1 MB id, a file
- * with thousands of problems) goes through the real binary twice, `capplan validate` and
- * `capplan plan --out`, under `timeout 20` and `ulimit -v 4000000` (under ASan: no memory
- * limit, since it reserves terabytes of address space, and three times the time). Each run
- * must exit with the expected code (2: invalid), print a "FILE:LINE:COL: message" at the
- * position worked out by reading the file with a word that names the problem, not die on
- * a signal, finish within 10 s, and write nothing. The fuzzer's crashing inputs
- * (tests/fuzz/regressions/) are replayed in-process through the loader, the model builder and a
- * short solve, as the fuzz target does.
+ * with thousands of problems, plan dimensions too large to hold) goes through the real
+ * binary twice, `capplan validate` and `capplan plan --out`, under `timeout 20` and
+ * `ulimit -v 4000000` (under ASan: no memory limit, since it reserves terabytes of address
+ * space, and three times the time). Each run must exit with the expected code (2:
+ * invalid), print a "FILE:LINE:COL: message" at the position worked out by reading the
+ * file, with a word that names the problem, not die on a signal, finish within 10 s, and
+ * write nothing. Hostile plan files for `simulate --plan` get the same checks. The
+ * fuzzer's crashing inputs (tests/fuzz/regressions/) are replayed in-process through the
+ * loader, the model builder and a short solve, as the fuzz target does.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
@@ -29,6 +30,7 @@
 #include "support.h"
 
 #define HOSTILE "tests/data/hostile/"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define CAP_ASAN 1
 #elif defined(__has_feature)
@@ -517,6 +519,59 @@ Test(hostile, dev_zero)
     free(dir);
 }
 
+/* ---- hostile plans for simulate --plan ------------------------------------------------ */
+
+/* `simulate --plan FILE --out out` must refuse FILE (exit 2, message at `where`), promptly,
+ * writing nothing. */
+static void check_plan_file(const char *dir, const char *plan, const char *where,
+                            const char *keyword)
+{
+    char args[8192];
+    snprintf(args, sizeof args,
+             "simulate '%s' --plan '%s' --samples 4096 --no-plots --quiet --out out",
+             cap_test_path("scenarios/openai-multicloud-2026.yaml"), plan);
+    hostile_case c = {dir, plan, 2, where, keyword, NULL};
+    check_run(&c, "simulate --plan", args);
+    char out[4200];
+    snprintf(out, sizeof out, "%s/out", dir);
+    cr_assert_eq(access(out, F_OK), -1, "simulate wrote results for a refused plan");
+}
+
+static void write_in(const char *dir, const char *name, const char *text)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_bytes(path, text, strlen(text));
+}
+
+/* Positions: column 44 is the accelerators field of
+ * "2026Q1,pretrain,azure-eastus-h100-reserved,", column 17 the offering of "2026Q1,pretrain,". */
+Test(hostile, plan_csv_hostile_files)
+{
+    char *dir = make_temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fifo.csv", dir);
+    cr_assert_eq(mkfifo(path, 0644), 0);
+    check_plan_file(dir, "fifo.csv", "fifo.csv:1:1", "empty plan file");
+    write_in(dir, "huge.csv",
+             "period,workload,offering,accelerators\n"
+             "2026Q1,pretrain,azure-eastus-h100-reserved,1e308\n");
+    check_plan_file(dir, "huge.csv", "huge.csv:2:44", "accelerators must be a number from 0");
+    write_in(dir, "nan.csv",
+             "period,workload,offering,accelerators\n"
+             "2026Q1,pretrain,azure-eastus-h100-reserved,nan\n");
+    check_plan_file(dir, "nan.csv", "nan.csv:2:44", "accelerators must be a number from 0");
+    write_in(dir, "unknown.csv",
+             "period,workload,offering,accelerators\n2026Q1,pretrain,nowhere,1\n");
+    check_plan_file(dir, "unknown.csv", "unknown.csv:2:17", "unknown offering 'nowhere'");
+    write_repeated(dir, "long.csv", "period,workload,offering,accelerators\n", "x", 200000, "\n");
+    check_plan_file(dir, "long.csv", "long.csv:2:1", "line longer than 65536 bytes");
+    check_plan_file(dir, ".", ".", "it is a directory");
+    check_plan_file(dir, "/dev/zero", "/dev/zero:1:1", "missing column 'period'");
+    remove_tree(dir);
+    free(dir);
+}
+
 /* ---- fuzzer regressions --------------------------------------------------------------- */
 
 /* What tests/fuzz/fuzz_scenario.c does with one input. */
@@ -539,6 +594,8 @@ static void replay(const char *name, const char *data, size_t size)
                 cap_plan_free(plan);
             cap_model_free(model);
         }
+        if (cap_model_build(scenario, true, &model, &diag) == CAP_OK)
+            cap_model_free(model);
         cap_scenario_free(scenario);
     }
     cap_diag_free(&diag);

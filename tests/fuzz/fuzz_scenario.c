@@ -1,11 +1,11 @@
 /* fuzz_scenario.c: libFuzzer target for the scenario loader, validator and model builder.
  *
- * Each input is one YAML scenario held in memory. It goes through
- * cap_scenario_load_buffer (parse, pre-scan, include merging, every validation rule);
- * when it loads, the GLPK model is built with cap_model_build and freed, and a small one
- * is also solved (one thread, a short time limit) so that the solver, the decomposition
- * and the infeasibility diagnosis see fuzzed scenarios too. Nothing here may crash, hang
- * (libFuzzer -timeout) or leak (LeakSanitizer at exit and per input).
+ * Each input is one YAML scenario held in memory. It goes through cap_scenario_load_buffer
+ * (parse, pre-scan, include merging, every validation rule); when it loads, the GLPK model
+ * is built with cap_model_build (LP and integer mode) and freed, and a small LP is also
+ * solved (one thread, a short time limit) so that the solver, the decomposition and the
+ * infeasibility diagnosis see fuzzed scenarios too. Nothing here may crash, hang (libFuzzer
+ * -timeout) or leak (LeakSanitizer at exit and per input).
  *
  * Built by scripts/fuzz.sh (clang -fsanitize=fuzzer,address,undefined); see
  * docs/hardening.md. tests/test_hostile.c replays tests/fuzz/regressions/ the same way.
@@ -50,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             solve_small(scenario, model);
             cap_model_free(model);
         }
+        if (cap_model_build(scenario, true, &model, &diag) == CAP_OK) /* integer mode */
+            cap_model_free(model);
         cap_scenario_free(scenario);
     }
     cap_diag_free(&diag);
