@@ -5,6 +5,10 @@
 # is present. CAPPLAN_SANITIZE_PASS=0 skips the sanitizer pass (it adds a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tests work in /tmp/capplan-* folders; remove the ones this run made (newer than the
+# marker), and only those, when it ends.
+marker=$(mktemp /tmp/capplan-run-XXXXXX)
+trap 'find /tmp -maxdepth 1 -name "capplan-*" -newer "$marker" -exec rm -rf {} + 2>/dev/null; rm -f "$marker"' EXIT
 scripts/build.sh "$@"
 build=${CAPPLAN_BUILD_DIR:-build}
 # Criterion runs each test in its own worker process; two jobs suit CI's two cores.
