@@ -460,7 +460,7 @@ static int simulate_gemm(cuda_state *st, int lanes, uint64_t first, char *error,
                 CAP_CUDA_CHECK(cudaGetLastError());
                 if (!m->chol_identity) /* Z' (lanes x W) = N' (lanes x W) L^T */
                     CAP_CUDA_CHECK(cap_blas.dgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, W,
-                                               &one, n_rows, ld, m->chol, W, &zero, z_rows, ld));
+                                                  &one, n_rows, ld, m->chol, W, &zero, z_rows, ld));
             }
             cap_mc_shocks_kernel<<<grid, CAP_CUDA_THREADS>>>(*m, st->ws, st->rec, ld, lanes, first,
                                                              t);
@@ -469,8 +469,8 @@ static int simulate_gemm(cuda_state *st, int lanes, uint64_t first, char *error,
         /* D' (lanes x W) = A' (lanes x O_r) G_t^T, G_t^T stored column-major O_r x W */
         if (OR > 0)
             CAP_CUDA_CHECK(cap_blas.dgemm(st->blas, CUBLAS_OP_N, CUBLAS_OP_N, lanes, W, OR, &one,
-                                       a_rows, ld, st->gemm_coef + (int64_t)t * W * OR, OR, &zero,
-                                       d_rows, ld));
+                                          a_rows, ld, st->gemm_coef + (int64_t)t * W * OR, OR,
+                                          &zero, d_rows, ld));
         else
             CAP_CUDA_CHECK(cudaMemset2D(d_rows, (size_t)ld * sizeof(double), 0,
                                         (size_t)lanes * sizeof(double), (size_t)W));

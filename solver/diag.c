@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cap_diag_init(cap_diag *diag) { memset(diag, 0, sizeof *diag); }
+void cap_diag_init(cap_diag *diag)
+{
+    memset(diag, 0, sizeof *diag);
+}
 
 void cap_diag_clear(cap_diag *diag)
 {

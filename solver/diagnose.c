@@ -45,28 +45,34 @@ static void describe(const cap_model *m, int r, double rhs, double amount, text_
     const char *period = info->period >= 0 ? s->periods[info->period].id : "the horizon";
     switch (info->kind) {
     case CAP_ROW_DEMAND:
-        text_add(out, "demand of workload '%s' in %s (%.6g H100e) cannot be met: short by %.6g H100e",
+        text_add(out,
+                 "demand of workload '%s' in %s (%.6g H100e) cannot be met: short by %.6g H100e",
                  s->workloads[info->a].id, period, rhs, amount);
         break;
     case CAP_ROW_CAPACITY:
-        text_add(out, "capacity of offering '%s' in %s (%.6g accelerators) is too small: "
-                 "needs %.6g more", s->offerings[info->a].id, period, rhs, amount);
+        text_add(out,
+                 "capacity of offering '%s' in %s (%.6g accelerators) is too small: "
+                 "needs %.6g more",
+                 s->offerings[info->a].id, period, rhs, amount);
         break;
     case CAP_ROW_MAX_SHARE:
         text_add(out, "max_share of provider '%s' in %s (%.6g) cannot hold: over by %.6g H100e",
                  s->providers[info->a].id, period, s->providers[info->a].max_share, amount);
         break;
     case CAP_ROW_MIN_SHARE:
-        text_add(out, "min_share of provider '%s' in %s (%.6g) cannot be reached: short by "
-                 "%.6g H100e", s->providers[info->a].id, period,
-                 s->providers[info->a].min_share, amount);
+        text_add(out,
+                 "min_share of provider '%s' in %s (%.6g) cannot be reached: short by "
+                 "%.6g H100e",
+                 s->providers[info->a].id, period, s->providers[info->a].min_share, amount);
         break;
     case CAP_ROW_POWER:
-        text_add(out, "power envelope of region '%s' in %s (%.6g MW) is too small: needs %.6g MW more",
+        text_add(out,
+                 "power envelope of region '%s' in %s (%.6g MW) is too small: needs %.6g MW more",
                  s->regions[info->a].id, period, rhs / 1000.0, amount / 1000.0);
         break;
     case CAP_ROW_SPOT:
-        text_add(out, "spot cap of workload '%s' in %s (%.6g H100e) cannot hold: over by %.6g H100e",
+        text_add(out,
+                 "spot cap of workload '%s' in %s (%.6g H100e) cannot hold: over by %.6g H100e",
                  s->workloads[info->a].id, period, rhs, amount);
         break;
     case CAP_ROW_BUDGET:

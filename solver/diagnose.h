@@ -13,7 +13,7 @@
 
 /* Fills *text (malloc'd, one finding per line) for the infeasible `model`. Returns CAP_OK
  * or CAP_ERR_RUNTIME. Never changes `model`. */
-cap_status cap_model_diagnose(const cap_model *model, const cap_plan_options *options,
-                              char **text, cap_diag *diag);
+cap_status cap_model_diagnose(const cap_model *model, const cap_plan_options *options, char **text,
+                              cap_diag *diag);
 
 #endif

@@ -42,8 +42,8 @@ cap_status cap_model_export(const cap_scenario *s, bool integer, const char *pat
         rc = CAP_ERR_RUNTIME;
     } else {
         close(fd);
-        int ret = mps ? glp_write_mps(m->lp, GLP_MPS_FILE, NULL, temp)
-                      : glp_write_lp(m->lp, NULL, temp);
+        int ret =
+            mps ? glp_write_mps(m->lp, GLP_MPS_FILE, NULL, temp) : glp_write_lp(m->lp, NULL, temp);
         if (ret != 0 || rename(temp, path) != 0) {
             cap_diag_add(diag, "%s: write failed", path);
             unlink(temp);

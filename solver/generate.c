@@ -69,8 +69,8 @@ typedef struct {
 } accelerator_kind;
 
 static const accelerator_kind kinds[] = {
-    {"H100", 1.3, 8, 1.0, 2.2},    {"H200", 1.4, 8, 1.3, 2.9},  {"GB200", 1.9, 72, 2.4, 5.6},
-    {"GB300", 2.0, 72, 2.8, 6.8},  {"TPUv6e", 0.6, 8, 0.85, 1.9}, {"TPUv5p", 0.7, 8, 0.45, 1.4},
+    {"H100", 1.3, 8, 1.0, 2.2},   {"H200", 1.4, 8, 1.3, 2.9},    {"GB200", 1.9, 72, 2.4, 5.6},
+    {"GB300", 2.0, 72, 2.8, 6.8}, {"TPUv6e", 0.6, 8, 0.85, 1.9}, {"TPUv5p", 0.7, 8, 0.45, 1.4},
 };
 enum { KIND_COUNT = sizeof kinds / sizeof *kinds };
 static const char *const geo_names[] = {"us", "eu", "asia"};
@@ -154,10 +154,10 @@ static bool gen_offerings(cap_scenario *s, const cap_generate_options *g, rng *r
         o->id = make_id("off", i);
         o->region = i % s->region_count;
         o->accelerator = i < KIND_COUNT ? 0 : rng_int(r, KIND_COUNT); /* H100 everywhere first */
-        o->pricing = (cap_pricing)(i % 5 == 3 ? CAP_PRICING_SPOT
+        o->pricing = (cap_pricing)(i % 5 == 3   ? CAP_PRICING_SPOT
                                    : i % 5 == 4 ? CAP_PRICING_ON_DEMAND
                                                 : CAP_PRICING_RESERVED);
-        double factor = o->pricing == CAP_PRICING_SPOT       ? 0.45
+        double factor = o->pricing == CAP_PRICING_SPOT        ? 0.45
                         : o->pricing == CAP_PRICING_ON_DEMAND ? 1.8
                                                               : 1.0;
         o->availability = round4(rng_uniform(r, 0.9, 1.0));
@@ -262,8 +262,7 @@ static void size_commitment(cap_scenario *s)
     s->providers[0].commitment = round4(spend);
 }
 
-cap_status cap_scenario_generate(const cap_generate_options *g, cap_scenario **out,
-                                 cap_diag *diag)
+cap_status cap_scenario_generate(const cap_generate_options *g, cap_scenario **out, cap_diag *diag)
 {
     *out = NULL;
     if (g->workloads < 1 || g->offerings < 1 || g->periods < 1 || g->workloads > 100000 ||

@@ -57,8 +57,8 @@ typedef struct {
     cap_model *model;
     triplets entries;
     int row_capacity;
-    int *row_type;        /* [row] GLP_LO, GLP_UP, GLP_FX */
-    double *row_bound;    /* [row] */
+    int *row_type;     /* [row] GLP_LO, GLP_UP, GLP_FX */
+    double *row_bound; /* [row] */
     bool failed;
     /* A coefficient or bound overflowed: GLPK must not see it. */
     bool nonfinite;
@@ -332,8 +332,7 @@ static void rows_load(builder *b)
     m->nonzeros = b->entries.count;
     /* Columns with no entry at all are legal; an empty matrix is legal too. */
     if (b->entries.count > 0)
-        glp_load_matrix(m->lp, (int)b->entries.count, b->entries.ia, b->entries.ja,
-                        b->entries.ar);
+        glp_load_matrix(m->lp, (int)b->entries.count, b->entries.ia, b->entries.ja, b->entries.ar);
 #ifdef CAPPLAN_DEBUG
     if (glp_check_dup(m->row_count, m->column_count, (int)b->entries.count, b->entries.ia,
                       b->entries.ja) != 0)
@@ -484,19 +483,17 @@ void cap_model_column_name(const cap_model *m, int c, char *buffer, size_t size)
     const cap_col_info *info = &m->columns[c - 1];
     switch (info->kind) {
     case CAP_COL_X:
-        snprintf(buffer, size, "x[%s,%s,%s]", s->workloads[info->w].id,
-                 s->offerings[info->o].id, s->periods[info->t].id);
+        snprintf(buffer, size, "x[%s,%s,%s]", s->workloads[info->w].id, s->offerings[info->o].id,
+                 s->periods[info->t].id);
         break;
     case CAP_COL_UNMET:
-        snprintf(buffer, size, "unmet[%s,%s]", s->workloads[info->w].id,
-                 s->periods[info->t].id);
+        snprintf(buffer, size, "unmet[%s,%s]", s->workloads[info->w].id, s->periods[info->t].id);
         break;
     case CAP_COL_TOPUP:
         snprintf(buffer, size, "topup[%s]", s->providers[info->w].id);
         break;
     case CAP_COL_UNITS:
-        snprintf(buffer, size, "units[%s,%s]", s->offerings[info->o].id,
-                 s->periods[info->t].id);
+        snprintf(buffer, size, "units[%s,%s]", s->offerings[info->o].id, s->periods[info->t].id);
         break;
     case CAP_COL_ELASTIC:
         snprintf(buffer, size, "elastic[%d]", info->w);

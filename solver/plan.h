@@ -26,10 +26,10 @@ void cap_plan_options_init(cap_plan_options *options);
 
 typedef enum {
     CAP_PLAN_OPTIMAL = 0,
-    CAP_PLAN_FEASIBLE,   /* MIP stopped at its time limit with an incumbent (see mip_gap) */
+    CAP_PLAN_FEASIBLE, /* MIP stopped at its time limit with an incumbent (see mip_gap) */
     CAP_PLAN_INFEASIBLE,
     CAP_PLAN_UNBOUNDED,
-    CAP_PLAN_UNDEFINED   /* solver stopped without a solution (time limit, failure) */
+    CAP_PLAN_UNDEFINED /* solver stopped without a solution (time limit, failure) */
 } cap_plan_status;
 
 const char *cap_plan_status_name(cap_plan_status status);
@@ -38,24 +38,24 @@ typedef struct {
     cap_plan_status status;
     int period_count, workload_count, offering_count, provider_count;
 
-    double *x;      /* [(t * W + w) * O + o] accelerators of offering o for workload w */
-    double *unmet;  /* [w * T + t] unmet H100e (0 for hard-demand workloads) */
-    double *topup;  /* [provider] unused take-or-pay commitment, USD */
-    double *units;  /* [o * T + t] whole units (integer mode only, else NULL) */
+    double *x;     /* [(t * W + w) * O + o] accelerators of offering o for workload w */
+    double *unmet; /* [w * T + t] unmet H100e (0 for hard-demand workloads) */
+    double *topup; /* [provider] unused take-or-pay commitment, USD */
+    double *units; /* [o * T + t] whole units (integer mode only, else NULL) */
 
-    double objective_usd;   /* cost of the plan: capacity + penalties + top-ups */
-    double capacity_usd;    /* price * hours * x summed */
-    double penalty_usd;     /* penalty * hours * unmet summed */
-    double topup_usd;       /* sum of topup */
+    double objective_usd; /* cost of the plan: capacity + penalties + top-ups */
+    double capacity_usd;  /* price * hours * x summed */
+    double penalty_usd;   /* penalty * hours * unmet summed */
+    double topup_usd;     /* sum of topup */
     double unmet_h100e_hours;
 
-    double mip_gap;         /* integer mode: relative gap reached; else 0 */
-    double lp_bound_usd;    /* integer mode: best bound */
+    double mip_gap;      /* integer mode: relative gap reached; else 0 */
+    double lp_bound_usd; /* integer mode: best bound */
     int rows, columns;
     long nonzeros;
     double build_seconds, solve_seconds;
-    bool decomposed;        /* the solve started from the period blocks' combined basis */
-    char *diagnosis;        /* infeasible: rows that cannot hold together; else NULL */
+    bool decomposed; /* the solve started from the period blocks' combined basis */
+    char *diagnosis; /* infeasible: rows that cannot hold together; else NULL */
 } cap_plan;
 
 /* Solves `scenario`. Returns CAP_OK when the solver ran (check plan->status),
@@ -68,8 +68,8 @@ void cap_plan_free(cap_plan *plan);
 
 static inline size_t cap_plan_index(const cap_plan *plan, int t, int w, int o)
 {
-    return ((size_t)t * (size_t)plan->workload_count + (size_t)w) * (size_t)plan->offering_count
-           + (size_t)o;
+    return ((size_t)t * (size_t)plan->workload_count + (size_t)w) * (size_t)plan->offering_count +
+           (size_t)o;
 }
 
 /* Delivered H100e of workload w in period t under the plan (LP derating eff[o]). */

@@ -74,7 +74,8 @@ static bool copy_array(void **dst, const void *src, size_t bytes)
     return true;
 }
 
-#define COPY_ARRAY(dst, src, count) copy_array((void **)&(dst), (src), (size_t)(count) * sizeof *(src))
+#define COPY_ARRAY(dst, src, count)                                                                \
+    copy_array((void **)&(dst), (src), (size_t)(count) * sizeof *(src))
 
 cap_scenario *cap_scenario_clone(const cap_scenario *s)
 {
@@ -96,20 +97,20 @@ cap_scenario *cap_scenario_clone(const cap_scenario *s)
     c->offering_count = c->workload_count = c->geo_count = 0;
 
     int T = s->period_count, A = s->accelerator_count, P = s->provider_count;
-    bool ok = copy_string(&c->name, s->name) && copy_string(&c->path, s->path)
-              && copy_string(&c->reference, s->reference)
-              && COPY_ARRAY(c->correlation, s->correlation,
-                            (size_t)s->workload_count * (size_t)s->workload_count);
-#define COPY_KIND(field, count_field)                                                     \
-    if (ok) {                                                                             \
-        c->field = calloc((size_t)s->count_field + 1, sizeof *c->field);                  \
-        ok = c->field != NULL;                                                            \
-        if (ok) {                                                                         \
-            memcpy(c->field, s->field, (size_t)s->count_field * sizeof *c->field);        \
-            for (int i = 0; i < s->count_field; i++)                                      \
-                c->field[i].id = NULL;                                                    \
-            c->count_field = s->count_field;                                              \
-        }                                                                                 \
+    bool ok = copy_string(&c->name, s->name) && copy_string(&c->path, s->path) &&
+              copy_string(&c->reference, s->reference) &&
+              COPY_ARRAY(c->correlation, s->correlation,
+                         (size_t)s->workload_count * (size_t)s->workload_count);
+#define COPY_KIND(field, count_field)                                                              \
+    if (ok) {                                                                                      \
+        c->field = calloc((size_t)s->count_field + 1, sizeof *c->field);                           \
+        ok = c->field != NULL;                                                                     \
+        if (ok) {                                                                                  \
+            memcpy(c->field, s->field, (size_t)s->count_field * sizeof *c->field);                 \
+            for (int i = 0; i < s->count_field; i++)                                               \
+                c->field[i].id = NULL;                                                             \
+            c->count_field = s->count_field;                                                       \
+        }                                                                                          \
     }
     COPY_KIND(periods, period_count)
     COPY_KIND(accelerators, accelerator_count)
@@ -135,20 +136,20 @@ cap_scenario *cap_scenario_clone(const cap_scenario *s)
     for (int i = 0; ok && i < P; i++)
         ok = copy_string(&c->providers[i].id, s->providers[i].id);
     for (int i = 0; ok && i < s->region_count; i++)
-        ok = copy_string(&c->regions[i].id, s->regions[i].id)
-             && COPY_ARRAY(c->regions[i].power_mw, s->regions[i].power_mw, T);
+        ok = copy_string(&c->regions[i].id, s->regions[i].id) &&
+             COPY_ARRAY(c->regions[i].power_mw, s->regions[i].power_mw, T);
     for (int i = 0; ok && i < s->offering_count; i++)
-        ok = copy_string(&c->offerings[i].id, s->offerings[i].id)
-             && COPY_ARRAY(c->offerings[i].price, s->offerings[i].price, T)
-             && COPY_ARRAY(c->offerings[i].capacity, s->offerings[i].capacity, T);
+        ok = copy_string(&c->offerings[i].id, s->offerings[i].id) &&
+             COPY_ARRAY(c->offerings[i].price, s->offerings[i].price, T) &&
+             COPY_ARRAY(c->offerings[i].capacity, s->offerings[i].capacity, T);
     for (int i = 0; ok && i < s->workload_count; i++) {
         const cap_workload *from = &s->workloads[i];
         cap_workload *to = &c->workloads[i];
-        ok = copy_string(&to->id, from->id) && copy_string(&to->kind, from->kind)
-             && COPY_ARRAY(to->demand, from->demand, T)
-             && COPY_ARRAY(to->throughput, from->throughput, A)
-             && COPY_ARRAY(to->geo_allowed, from->geo_allowed, s->geo_count)
-             && COPY_ARRAY(to->provider_allowed, from->provider_allowed, P);
+        ok = copy_string(&to->id, from->id) && copy_string(&to->kind, from->kind) &&
+             COPY_ARRAY(to->demand, from->demand, T) &&
+             COPY_ARRAY(to->throughput, from->throughput, A) &&
+             COPY_ARRAY(to->geo_allowed, from->geo_allowed, s->geo_count) &&
+             COPY_ARRAY(to->provider_allowed, from->provider_allowed, P);
     }
     if (ok) {
         c->geos = calloc((size_t)s->geo_count + 1, sizeof *c->geos);
@@ -168,13 +169,13 @@ cap_scenario *cap_scenario_clone(const cap_scenario *s)
 
 /* ---- lookups -------------------------------------------------------------------------- */
 
-#define FIND_BY_ID(kind, array, count)                                                    \
-    int cap_scenario_find_##kind(const cap_scenario *s, const char *id)                   \
-    {                                                                                     \
-        for (int i = 0; i < s->count; i++)                                                \
-            if (strcmp(s->array[i].id, id) == 0)                                          \
-                return i;                                                                 \
-        return -1;                                                                        \
+#define FIND_BY_ID(kind, array, count)                                                             \
+    int cap_scenario_find_##kind(const cap_scenario *s, const char *id)                            \
+    {                                                                                              \
+        for (int i = 0; i < s->count; i++)                                                         \
+            if (strcmp(s->array[i].id, id) == 0)                                                   \
+                return i;                                                                          \
+        return -1;                                                                                 \
     }
 FIND_BY_ID(workload, workloads, workload_count)
 FIND_BY_ID(offering, offerings, offering_count)

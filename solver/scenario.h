@@ -58,14 +58,14 @@ typedef struct {
 typedef struct {
     char *id;
     char *kind;
-    double *demand;           /* [period] H100e */
-    double *throughput;       /* [accelerator] H100e per accelerator, 0 = cannot run */
-    bool *geo_allowed;        /* [geo_count] or NULL = every geo */
-    bool *provider_allowed;   /* [provider_count] or NULL = every provider */
-    double max_spot_share;    /* default 0 */
+    double *demand;         /* [period] H100e */
+    double *throughput;     /* [accelerator] H100e per accelerator, 0 = cannot run */
+    bool *geo_allowed;      /* [geo_count] or NULL = every geo */
+    bool *provider_allowed; /* [provider_count] or NULL = every provider */
+    double max_spot_share;  /* default 0 */
     bool has_penalty;
-    double penalty;           /* USD per unmet H100e-hour */
-    double sigma;             /* per-period log-volatility of demand */
+    double penalty; /* USD per unmet H100e-hour */
+    double sigma;   /* per-period log-volatility of demand */
 } cap_workload;
 
 typedef struct {

@@ -68,8 +68,8 @@ int cap_test_run(const char *args, char **output, char *dir, size_t dir_size)
     if (dir)
         snprintf(dir, dir_size, "%s", tmp);
     char command[8192];
-    snprintf(command, sizeof command, "cd '%s' && '%s' %s > '%s/.output' 2>&1", tmp,
-             CAPPLAN_BINARY, args, tmp);
+    snprintf(command, sizeof command, "cd '%s' && '%s' %s > '%s/.output' 2>&1", tmp, CAPPLAN_BINARY,
+             args, tmp);
     int raw = system(command);
     char output_path[4096];
     snprintf(output_path, sizeof output_path, "%s/.output", tmp);

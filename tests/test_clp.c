@@ -61,8 +61,8 @@ static void cross_check(int workloads, int offerings, int periods, uint64_t seed
     cr_assert(isfinite(clp), "clp gave no optimum");
     /* Clp prints ten significant digits. */
     cr_assert_float_eq(plan->objective_usd, clp, 1e-6 * fabs(clp) + 1e-6,
-                       "capplan %.10g vs clp %.10g (%dx%dx%d seed %llu)", plan->objective_usd,
-                       clp, workloads, offerings, periods, (unsigned long long)seed);
+                       "capplan %.10g vs clp %.10g (%dx%dx%d seed %llu)", plan->objective_usd, clp,
+                       workloads, offerings, periods, (unsigned long long)seed);
     cap_plan_free(plan);
     cap_scenario_free(s);
     cap_diag_free(&diag);
@@ -74,6 +74,12 @@ Test(clp, small_generated_seeds)
         cross_check(4 + (int)seed, 12 + 6 * (int)seed, 1 + (int)(seed % 4), seed);
 }
 
-Test(clp, medium_generated) { cross_check(10, 50, 4, 42); }
+Test(clp, medium_generated)
+{
+    cross_check(10, 50, 4, 42);
+}
 
-Test(clp, one_period_many_offerings) { cross_check(20, 120, 1, 7); }
+Test(clp, one_period_many_offerings)
+{
+    cross_check(20, 120, 1, 7);
+}
