@@ -158,11 +158,6 @@ static void csv_number(FILE *out, double value)
         fprintf(out, ",%.17g", value);
 }
 
-static void add_number(json_t *object, const char *key, double value)
-{
-    json_object_set_new(object, key, isfinite(value) ? json_real(value) : json_null());
-}
-
 /* ---- CSV files ------------------------------------------------------------------------ */
 
 static void write_rows_csv(FILE *out, const cap_scenario *s, const cap_sensitivity *r)
@@ -234,15 +229,15 @@ static json_t *rows_json(const cap_scenario *s, const cap_sensitivity *r)
         json_object_set_new(item, "period",
                             row->period >= 0 ? json_string(period_id(s, row->period))
                                              : json_null());
-        add_number(item, "activity", row->activity);
-        add_number(item, "rhs", row->rhs);
-        add_number(item, "shadow_price", row->shadow_price);
-        add_number(item, "rhs_low", row->rhs_low);
-        add_number(item, "rhs_high", row->rhs_high);
+        cap_json_set_number(item, "activity", row->activity);
+        cap_json_set_number(item, "rhs", row->rhs);
+        cap_json_set_number(item, "shadow_price", row->shadow_price);
+        cap_json_set_number(item, "rhs_low", row->rhs_low);
+        cap_json_set_number(item, "rhs_high", row->rhs_high);
         json_object_set_new(item, "unit", json_string(cap_row_rhs_unit(row->kind)));
         json_object_set_new(item, "binding", json_boolean(row->binding));
         if (r->max_served)
-            add_number(item, "unmet_hours_price", row->unmet_hours_price);
+            cap_json_set_number(item, "unmet_hours_price", row->unmet_hours_price);
         json_array_append_new(rows, item);
     }
     return rows;
@@ -257,11 +252,11 @@ static json_t *columns_json(const cap_scenario *s, const cap_sensitivity *r)
         json_object_set_new(item, "workload", json_string(s->workloads[col->w].id));
         json_object_set_new(item, "offering", json_string(s->offerings[col->o].id));
         json_object_set_new(item, "period", json_string(s->periods[col->t].id));
-        add_number(item, "reduced_cost", col->reduced_cost);
-        add_number(item, "price_low", col->price_low);
-        add_number(item, "price_high", col->price_high);
-        add_number(item, "accelerators", col->accelerators);
-        add_number(item, "price", col->price);
+        cap_json_set_number(item, "reduced_cost", col->reduced_cost);
+        cap_json_set_number(item, "price_low", col->price_low);
+        cap_json_set_number(item, "price_high", col->price_high);
+        cap_json_set_number(item, "accelerators", col->accelerators);
+        cap_json_set_number(item, "price", col->price);
         json_object_set_new(item, "basic", json_boolean(col->basic));
         json_object_set_new(item, "linked", json_boolean(col->linked));
         json_array_append_new(columns, item);
@@ -272,9 +267,9 @@ static json_t *columns_json(const cap_scenario *s, const cap_sensitivity *r)
 static json_t *tornado_json(const cap_sensitivity *r)
 {
     json_t *tornado = json_object(), *bars = json_array();
-    add_number(tornado, "step", r->tornado_step);
-    add_number(tornado, "base_usd", r->base_cost);
-    add_number(tornado, "base_unmet_h100e_hours", r->base_unmet_hours);
+    cap_json_set_number(tornado, "step", r->tornado_step);
+    cap_json_set_number(tornado, "base_usd", r->base_cost);
+    cap_json_set_number(tornado, "base_unmet_h100e_hours", r->base_unmet_hours);
     json_object_set_new(tornado, "impact_unit",
                         json_string(r->max_served ? "unmet H100e-hours" : "USD"));
     for (int i = 0; i < r->bar_count; i++) {
@@ -283,14 +278,14 @@ static json_t *tornado_json(const cap_sensitivity *r)
         json_object_set_new(item, "label", json_string(bar->label));
         json_object_set_new(item, "group", json_string(bar->group));
         json_object_set_new(item, "id", json_string(bar->id));
-        add_number(item, "cost_low_usd", bar->cost_low);
-        add_number(item, "cost_high_usd", bar->cost_high);
-        add_number(item, "unmet_low_h100e_hours", bar->unmet_low);
-        add_number(item, "unmet_high_h100e_hours", bar->unmet_high);
+        cap_json_set_number(item, "cost_low_usd", bar->cost_low);
+        cap_json_set_number(item, "cost_high_usd", bar->cost_high);
+        cap_json_set_number(item, "unmet_low_h100e_hours", bar->unmet_low);
+        cap_json_set_number(item, "unmet_high_h100e_hours", bar->unmet_high);
         json_object_set_new(item, "status_low", json_string(cap_plan_status_name(bar->status_low)));
         json_object_set_new(item, "status_high",
                             json_string(cap_plan_status_name(bar->status_high)));
-        add_number(item, "impact", bar->impact);
+        cap_json_set_number(item, "impact", bar->impact);
         json_object_set_new(item, "infeasible_side", json_boolean(isinf(bar->impact)));
         json_array_append_new(bars, item);
     }
@@ -325,7 +320,7 @@ static json_t *sensitivity_json(const cap_scenario *s, const cap_sensitivity *r,
         json_object_set_new(root, "diagnosis", json_string(r->diagnosis));
     if (!r->plan)
         return root;
-    add_number(root, "objective_usd", r->plan->objective_usd);
+    cap_json_set_number(root, "objective_usd", r->plan->objective_usd);
     json_object_set_new(root, "ranging", json_boolean(r->ranging));
     json_object_set_new(root, "units", units_json());
     json_object_set_new(root, "rows", rows_json(s, r));

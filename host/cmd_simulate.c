@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "lp.h"
 #include "mc_bridge.h"
 #include "mc_report.h"
 #include "plan.h"
@@ -190,19 +190,12 @@ typedef struct {
     bool enabled, drawn;
 } progress_state;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void progress_draw(void *user, double done)
 {
     progress_state *p = user;
     if (!p->enabled)
         return;
-    double now = now_seconds(), elapsed = now - p->start;
+    double now = cap_now_seconds(), elapsed = now - p->start;
     if (elapsed < 2.0 || (now - p->last_draw < 0.1 && done < 1.0))
         return;
     p->last_draw = now;
@@ -271,7 +264,8 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
     options.chunk = args->chunk;
     if (args->bins > 0)
         options.histogram_bins = (int)args->bins;
-    progress_state progress = {now_seconds(), 0.0, !args->quiet && isatty(STDERR_FILENO), false};
+    progress_state progress = {cap_now_seconds(), 0.0, !args->quiet && isatty(STDERR_FILENO),
+                               false};
     options.progress = progress_draw;
     options.progress_user = &progress;
     options.cancel = &cap_interrupted;

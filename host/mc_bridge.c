@@ -27,17 +27,19 @@ void cap_mc_bridge_free(cap_mc_bridge *b)
 
 double cap_plan_paid_cost(const cap_scenario *s, const cap_plan *plan)
 {
+    double *spend = calloc((size_t)s->provider_count + 1, sizeof *spend);
+    if (!spend)
+        return NAN;
+    for (int t = 0; t < s->period_count; t++)
+        for (int w = 0; w < s->workload_count; w++)
+            for (int o = 0; o < s->offering_count; o++)
+                spend[cap_offering_provider(s, o)] += plan->x[cap_plan_index(plan, t, w, o)] *
+                                                      s->offerings[o].price[t] *
+                                                      s->periods[t].hours;
     double total = 0.0;
-    for (int p = 0; p < s->provider_count; p++) {
-        double spend = 0.0;
-        for (int t = 0; t < s->period_count; t++)
-            for (int w = 0; w < s->workload_count; w++)
-                for (int o = 0; o < s->offering_count; o++)
-                    if (cap_offering_provider(s, o) == p)
-                        spend += plan->x[cap_plan_index(plan, t, w, o)] * s->offerings[o].price[t] *
-                                 s->periods[t].hours;
-        total += spend + fmax(0.0, s->providers[p].commitment - spend);
-    }
+    for (int p = 0; p < s->provider_count; p++)
+        total += spend[p] + fmax(0.0, s->providers[p].commitment - spend[p]);
+    free(spend);
     return total;
 }
 
@@ -88,6 +90,12 @@ cap_status cap_mc_bridge_build(const cap_scenario *s, const cap_plan *plan, cap_
                      s->path ? s->path : s->name);
         return CAP_ERR_INPUT;
     }
+    double paid = cap_plan_paid_cost(s, plan);
+    if (isnan(paid)) {
+        cap_mc_bridge_free(b);
+        cap_diag_add(diag, "out of memory building the Monte Carlo problem");
+        return CAP_ERR_RUNTIME;
+    }
     b->problem = (cap_mc_problem){
         .workload_count = W,
         .offering_count = O,
@@ -108,7 +116,7 @@ cap_status cap_mc_bridge_build(const cap_scenario *s, const cap_plan *plan, cap_
         .recourse_ok = b->recourse_ok,
         .thr = b->thr,
         .plan = b->plan,
-        .plan_cost = cap_plan_paid_cost(s, plan),
+        .plan_cost = paid,
     };
     return CAP_OK;
 }

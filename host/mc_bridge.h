@@ -27,7 +27,8 @@ cap_status cap_mc_bridge_build(const cap_scenario *scenario, const cap_plan *pla
 
 void cap_mc_bridge_free(cap_mc_bridge *bridge);
 
-/* Capacity cost of x plus the unused part of each provider's commitment. */
+/* Capacity cost of x plus the unused part of each provider's commitment; NAN when out
+ * of memory. */
 double cap_plan_paid_cost(const cap_scenario *scenario, const cap_plan *plan);
 
 #endif

@@ -14,26 +14,21 @@
 #include "plot.h"
 #include "report.h"
 
-static void add_number(json_t *object, const char *key, double value)
-{
-    json_object_set_new(object, key, isfinite(value) ? json_real(value) : json_null());
-}
-
 static json_t *cost_json(const cap_mc_cost_stats *cost)
 {
     json_t *o = json_object();
-    add_number(o, "mean", cost->mean);
-    add_number(o, "std", cost->std);
-    add_number(o, "p5", cost->p5);
-    add_number(o, "p50", cost->p50);
-    add_number(o, "p95", cost->p95);
-    add_number(o, "p99", cost->p99);
-    add_number(o, "cvar95", cost->cvar95);
-    add_number(o, "min", cost->min);
-    add_number(o, "max", cost->max);
+    cap_json_set_number(o, "mean", cost->mean);
+    cap_json_set_number(o, "std", cost->std);
+    cap_json_set_number(o, "p5", cost->p5);
+    cap_json_set_number(o, "p50", cost->p50);
+    cap_json_set_number(o, "p95", cost->p95);
+    cap_json_set_number(o, "p99", cost->p99);
+    cap_json_set_number(o, "cvar95", cost->cvar95);
+    cap_json_set_number(o, "min", cost->min);
+    cap_json_set_number(o, "max", cost->max);
     json_object_set_new(o, "quantiles_exact", json_boolean(cost->quantiles_exact));
     if (!cost->quantiles_exact)
-        add_number(o, "quantile_error_usd", cost->quantile_error);
+        cap_json_set_number(o, "quantile_error_usd", cost->quantile_error);
     return o;
 }
 
@@ -45,18 +40,18 @@ static json_t *workloads_json(const cap_scenario *s, const cap_mc_scale_result *
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(s->workloads[w].id));
         json_object_set_new(o, "hard_demand", json_boolean(!s->workloads[w].has_penalty));
-        add_number(o, "p_shortfall", ws->p_shortfall);
-        add_number(o, "expected_unmet_h100e_hours", ws->expected_unmet_h100e_hours);
-        add_number(o, "p95_unmet_h100e_hours", ws->p95_unmet_h100e_hours);
-        add_number(o, "service_level", ws->service_level);
+        cap_json_set_number(o, "p_shortfall", ws->p_shortfall);
+        cap_json_set_number(o, "expected_unmet_h100e_hours", ws->expected_unmet_h100e_hours);
+        cap_json_set_number(o, "p95_unmet_h100e_hours", ws->p95_unmet_h100e_hours);
+        cap_json_set_number(o, "service_level", ws->service_level);
         json_t *periods = json_array();
         for (int t = 0; t < s->period_count; t++) {
             json_t *p = json_object();
             json_object_set_new(p, "period", json_string(s->periods[t].id));
-            add_number(p, "p_shortfall", ws->period_p_shortfall[t]);
-            add_number(p, "expected_shortfall_h100e", ws->period_expected_shortfall[t]);
-            add_number(p, "p95_shortfall_h100e", ws->period_p95_shortfall[t]);
-            add_number(p, "service_level", ws->period_service_level[t]);
+            cap_json_set_number(p, "p_shortfall", ws->period_p_shortfall[t]);
+            cap_json_set_number(p, "expected_shortfall_h100e", ws->period_expected_shortfall[t]);
+            cap_json_set_number(p, "p95_shortfall_h100e", ws->period_p95_shortfall[t]);
+            cap_json_set_number(p, "service_level", ws->period_service_level[t]);
             json_array_append_new(periods, p);
         }
         json_object_set_new(o, "periods", periods);
@@ -84,13 +79,13 @@ json_t *cap_mc_report_json(const cap_scenario *s, const cap_mc_result *result,
     json_object_set_new(root, "backend", json_string(info->backend_kind));
     json_object_set_new(root, "recourse", json_string(info->recourse));
     json_object_set_new(root, "plan_source", json_string(info->plan_source));
-    add_number(root, "plan_cost_usd", info->plan_cost);
-    add_number(root, "scale", main->scale);
+    cap_json_set_number(root, "plan_cost_usd", info->plan_cost);
+    cap_json_set_number(root, "scale", main->scale);
     json_object_set_new(root, "cost_usd", cost_json(&main->cost));
     json_object_set_new(root, "workloads", workloads_json(s, main));
     json_t *histogram = json_object();
-    add_number(histogram, "lo", main->histogram_lo);
-    add_number(histogram, "hi", main->histogram_hi);
+    cap_json_set_number(histogram, "lo", main->histogram_lo);
+    cap_json_set_number(histogram, "hi", main->histogram_hi);
     json_t *counts = json_array();
     for (int b = 0; b < main->histogram_bins; b++)
         json_array_append_new(counts, json_integer((json_int_t)main->histogram[b]));
@@ -100,7 +95,7 @@ json_t *cap_mc_report_json(const cap_scenario *s, const cap_mc_result *result,
         json_t *sweep = json_array();
         for (int i = 0; i < result->scale_count; i++) {
             json_t *point = json_object();
-            add_number(point, "scale", result->scales[i].scale);
+            cap_json_set_number(point, "scale", result->scales[i].scale);
             json_object_set_new(point, "cost_usd", cost_json(&result->scales[i].cost));
             json_object_set_new(point, "workloads", workloads_json(s, &result->scales[i]));
             json_array_append_new(sweep, point);
@@ -110,10 +105,11 @@ json_t *cap_mc_report_json(const cap_scenario *s, const cap_mc_result *result,
     json_t *timing = json_object();
     json_object_set_new(timing, "device", json_string(result->device));
     json_object_set_new(timing, "threads", json_integer(result->threads));
-    add_number(timing, "seconds", result->seconds);
-    add_number(timing, "samples_per_second",
-               result->seconds > 0 ? (double)result->samples * result->scale_count / result->seconds
-                                   : 0.0);
+    cap_json_set_number(timing, "seconds", result->seconds);
+    cap_json_set_number(timing, "samples_per_second",
+                        result->seconds > 0
+                            ? (double)result->samples * result->scale_count / result->seconds
+                            : 0.0);
     json_object_set_new(root, "timing", timing);
     return root;
 }

@@ -193,7 +193,7 @@ static void plan_csv(FILE *out, const cap_scenario *s, const cap_plan *plan)
 
 /* ---- summary.json --------------------------------------------------------------------- */
 
-static void add_number(json_t *object, const char *key, double value)
+void cap_json_set_number(json_t *object, const char *key, double value)
 {
     json_object_set_new(object, key, isfinite(value) ? json_real(value) : json_null());
 }
@@ -214,35 +214,35 @@ static json_t *summary_costs(const cap_scenario *s, const cap_plan *plan, json_t
         for (int p = 0; p < s->provider_count; p++) {
             provider[p] += totals.provider_cost[p];
             if (totals.total_h100e > 0 && totals.provider_h100e[p] > 0)
-                add_number(period_shares, s->providers[p].id,
-                           totals.provider_h100e[p] / totals.total_h100e);
+                cap_json_set_number(period_shares, s->providers[p].id,
+                                    totals.provider_h100e[p] / totals.total_h100e);
         }
         for (int a = 0; a < s->accelerator_count; a++)
             accelerator[a] += totals.accelerator_cost[a];
-        add_number(by_period, s->periods[t].id, totals.total_cost);
+        cap_json_set_number(by_period, s->periods[t].id, totals.total_cost);
         json_object_set_new(shares, s->periods[t].id, period_shares);
-        add_number(power, s->periods[t].id, totals.power_kw / 1000.0);
+        cap_json_set_number(power, s->periods[t].id, totals.power_kw / 1000.0);
         cap_period_totals_free(&totals);
     }
     for (int p = 0; provider && p < s->provider_count; p++)
         if (provider[p] > 0)
-            add_number(by_provider, s->providers[p].id, provider[p]);
+            cap_json_set_number(by_provider, s->providers[p].id, provider[p]);
     for (int a = 0; accelerator && a < s->accelerator_count; a++)
         if (accelerator[a] > 0)
-            add_number(by_accelerator, s->accelerators[a].id, accelerator[a]);
+            cap_json_set_number(by_accelerator, s->accelerators[a].id, accelerator[a]);
     free(provider);
     free(accelerator);
-    add_number(cost, "total", plan->objective_usd);
-    add_number(cost, "capacity", plan->capacity_usd);
-    add_number(cost, "penalty", plan->penalty_usd);
-    add_number(cost, "commitment_topup", plan->topup_usd);
+    cap_json_set_number(cost, "total", plan->objective_usd);
+    cap_json_set_number(cost, "capacity", plan->capacity_usd);
+    cap_json_set_number(cost, "penalty", plan->penalty_usd);
+    cap_json_set_number(cost, "commitment_topup", plan->topup_usd);
     json_object_set_new(cost, "by_provider", by_provider);
     json_object_set_new(cost, "by_accelerator", by_accelerator);
     json_object_set_new(cost, "by_period", by_period);
     json_t *topups = json_object();
     for (int p = 0; p < s->provider_count; p++)
         if (s->providers[p].commitment > 0.0)
-            add_number(topups, s->providers[p].id, plan->topup[p]);
+            cap_json_set_number(topups, s->providers[p].id, plan->topup[p]);
     json_object_set_new(cost, "commitment_topup_by_provider", topups);
     return cost;
 }
@@ -255,7 +255,7 @@ static json_t *summary_unmet(const cap_scenario *s, const cap_plan *plan)
         double hours = 0.0;
         for (int t = 0; t < T; t++)
             hours += plan->unmet[w * T + t] * s->periods[t].hours;
-        add_number(unmet, s->workloads[w].id, hours);
+        cap_json_set_number(unmet, s->workloads[w].id, hours);
     }
     return unmet;
 }
@@ -271,9 +271,9 @@ json_t *cap_report_summary(const cap_scenario *s, const cap_plan *plan, bool int
     bool solved = plan->status == CAP_PLAN_OPTIMAL || plan->status == CAP_PLAN_FEASIBLE;
     if (solved) {
         json_t *shares = json_object(), *power = json_object();
-        add_number(root, "objective_usd", plan->objective_usd);
+        cap_json_set_number(root, "objective_usd", plan->objective_usd);
         json_object_set_new(root, "cost_usd", summary_costs(s, plan, shares, power));
-        add_number(root, "unmet_h100e_hours", plan->unmet_h100e_hours);
+        cap_json_set_number(root, "unmet_h100e_hours", plan->unmet_h100e_hours);
         json_object_set_new(root, "unmet_h100e_hours_by_workload", summary_unmet(s, plan));
         json_object_set_new(root, "shares", shares);
         json_object_set_new(root, "power_mw", power);
@@ -284,16 +284,16 @@ json_t *cap_report_summary(const cap_scenario *s, const cap_plan *plan, bool int
     json_object_set_new(solver, "name", json_string("glpk"));
     json_object_set_new(solver, "version", json_string(glp_version()));
     json_object_set_new(solver, "mode", json_string(integer ? "mip" : "lp"));
-    add_number(solver, "seconds", plan->build_seconds + plan->solve_seconds);
-    add_number(solver, "build_seconds", plan->build_seconds);
-    add_number(solver, "solve_seconds", plan->solve_seconds);
+    cap_json_set_number(solver, "seconds", plan->build_seconds + plan->solve_seconds);
+    cap_json_set_number(solver, "build_seconds", plan->build_seconds);
+    cap_json_set_number(solver, "solve_seconds", plan->solve_seconds);
     json_object_set_new(solver, "rows", json_integer(plan->rows));
     json_object_set_new(solver, "columns", json_integer(plan->columns));
     json_object_set_new(solver, "nonzeros", json_integer(plan->nonzeros));
     json_object_set_new(solver, "decomposed", json_boolean(plan->decomposed));
     if (integer && solved) {
-        add_number(solver, "mip_gap", plan->mip_gap);
-        add_number(solver, "bound_usd", plan->lp_bound_usd);
+        cap_json_set_number(solver, "mip_gap", plan->mip_gap);
+        cap_json_set_number(solver, "bound_usd", plan->lp_bound_usd);
     }
     json_object_set_new(root, "solver", solver);
     return root;

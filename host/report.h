@@ -21,6 +21,9 @@ json_t *cap_report_summary(const cap_scenario *scenario, const cap_plan *plan, b
 cap_status cap_report_write(const char *dir, const cap_scenario *scenario, const cap_plan *plan,
                             bool integer, cap_diag *diag);
 
+/* Sets object[key] to a number, or null when it is not finite (JSON has no NaN or inf). */
+void cap_json_set_number(json_t *object, const char *key, double value);
+
 /* Writes a jansson value as dir/name, whole or not at all. */
 cap_status cap_report_write_json(const char *dir, const char *name, const json_t *value,
                                  cap_diag *diag);

@@ -1,8 +1,17 @@
 /* lp.c: the simplex and branch-and-bound calls shared by every solve (see lp.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "lp.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
+
+double cap_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 cap_plan_status cap_lp_status(int glpk_status)
 {

@@ -12,6 +12,9 @@
  * its gap, unless they ask for longer (--time-limit). */
 #define CAP_MIP_DEFAULT_TIME_LIMIT 60.0
 
+/* Monotonic wall-clock seconds, for the timings plans and studies report. */
+double cap_now_seconds(void);
+
 cap_plan_status cap_lp_status(int glpk_status);
 
 /* A starting point for a solve from scratch: GLPK's scaling and crash basis, for the

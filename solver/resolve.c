@@ -14,17 +14,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decompose.h"
 #include "lp.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- row lookup ----------------------------------------------------------------------- */
 
@@ -275,7 +267,7 @@ static cap_status solve_once(cap_resolver *r, cap_start start, cap_plan_status *
 cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info *info,
                               cap_diag *diag)
 {
-    double begin = now_seconds();
+    double begin = cap_now_seconds();
     info->warm = start != CAP_START_COLD;
     cap_diag attempt;
     cap_diag_init(&attempt);
@@ -291,7 +283,7 @@ cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info
     }
     cap_diag_extend(diag, &attempt);
     cap_diag_free(&attempt);
-    info->seconds = now_seconds() - begin;
+    info->seconds = cap_now_seconds() - begin;
     return rc;
 }
 

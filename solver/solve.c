@@ -14,7 +14,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decompose.h"
 #include "diagnose.h"
@@ -44,13 +43,6 @@ const char *cap_plan_status_name(cap_plan_status status)
         return "undefined";
     }
     return "unknown";
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- one stage: the LP, then branch and bound in integer mode ------------------------- */
@@ -222,7 +214,7 @@ cap_status cap_plan_solve(const cap_scenario *s, const cap_plan_options *options
         options = &defaults;
     }
     glp_term_out(options->verbose ? GLP_ON : GLP_OFF);
-    double start = now_seconds();
+    double start = cap_now_seconds();
     cap_model *m = NULL;
     cap_status rc = cap_model_build(s, options->integer, &m, diag);
     if (rc != CAP_OK)
@@ -236,11 +228,11 @@ cap_status cap_plan_solve(const cap_scenario *s, const cap_plan_options *options
     plan->rows = m->row_count;
     plan->columns = m->column_count;
     plan->nonzeros = m->nonzeros;
-    plan->build_seconds = now_seconds() - start;
+    plan->build_seconds = cap_now_seconds() - start;
 
-    start = now_seconds();
+    start = cap_now_seconds();
     rc = solve_model(m, s, options, plan, diag);
-    plan->solve_seconds = now_seconds() - start;
+    plan->solve_seconds = cap_now_seconds() - start;
     if (rc == CAP_OK && plan->status == CAP_PLAN_INFEASIBLE && options->diagnose)
         rc = cap_model_diagnose(m, options, &plan->diagnosis, diag);
     cap_model_free(m);
