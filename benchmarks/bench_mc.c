@@ -8,12 +8,17 @@
  *    small/medium/large generated problems, and race the NumPy reference
  *    (benchmarks/mc_numpy_ref.py) on the same problem, written as JSON: its mean cost must
  *    agree with the engine's within 4 standard errors, and the ratio of rates is printed.
- * 3. With a GPU: cuRAND's Philox normals/s against the engine's Philox + Box-Muller.
+ * 3. With a GPU, before timing: every CUDA variant against the CPU on a freshly generated
+ *    problem and seed (printed), the same samples: fused variants must agree to 1e-12
+ *    relative (they are expected bit for bit), the GEMM variant to 1e-9; probabilities
+ *    within 2 samples' worth. Then each variant is timed, and its rate compared with the
+ *    rate at which cuRAND alone generates the variates a sample consumes (W (T-1) normals
+ *    and (P + O) T 32-bit words), written to device memory.
  *
- * usage: bench_mc [--samples N] [--numpy-samples N] [--threads N] [--repeat R (3)]
- *                 [--sizes small,medium,large]
+ * usage: bench_mc [--samples N] [--gpu-samples N] [--numpy-samples N] [--threads N]
+ *                 [--repeat R (3)] [--sizes small,medium,large]
  *                 [--recourse none|greedy] [--python PATH] [--script PATH] [--no-numpy]
- *                 [--rng-only] [--rng-count N]
+ *                 [--no-cuda] [--rng-only] [--rng-count N]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -267,6 +272,122 @@ static int check_closed_form(int threads)
     return ok ? 0 : 1;
 }
 
+/* ---- CUDA against the CPU on fresh inputs ------------------------------------------------- */
+
+static const struct {
+    cap_mc_cuda_variant variant;
+    const char *name;
+    double tol; /* relative, on every statistic that is not a probability */
+} cuda_variants[] = {{CAP_MC_CUDA_FUSED, "fused", 1e-12},
+                     {CAP_MC_CUDA_FUSED_SHARED, "fused-shared", 1e-12},
+                     {CAP_MC_CUDA_FUSED_BLOCK, "fused-block", 1e-12},
+                     {CAP_MC_CUDA_FUSED_CHUNK, "fused-chunk", 1e-12},
+                     {CAP_MC_CUDA_GEMM, "gemm", 1e-9}};
+#define CUDA_VARIANTS ((int)(sizeof cuda_variants / sizeof *cuda_variants))
+
+typedef struct {
+    int compared, identical;
+    double worst;        /* largest relative difference of a non-probability */
+    double worst_counts; /* largest probability difference, in samples */
+} comparison;
+
+static void compare_value(comparison *c, double a, double b, bool probability, double samples)
+{
+    c->compared++;
+    if (a == b || (isnan(a) && isnan(b))) {
+        c->identical++;
+        return;
+    }
+    if (probability) {
+        double d = fabs(a - b) * samples;
+        c->worst_counts = d > c->worst_counts ? d : c->worst_counts;
+    } else {
+        double d = fabs(a - b) / fmax(1.0, fmax(fabs(a), fabs(b)));
+        c->worst = isnan(d) ? INFINITY : (d > c->worst ? d : c->worst);
+    }
+}
+
+static comparison compare_results(const cap_mc_result *a, const cap_mc_result *b)
+{
+    comparison c = {0};
+    double n = (double)a->samples;
+    for (int k = 0; k < a->scale_count; k++) {
+        const cap_mc_scale_result *sa = &a->scales[k], *sb = &b->scales[k];
+        const cap_mc_cost_stats *x = &sa->cost, *y = &sb->cost;
+        const double xs[] = {x->mean, x->std,    x->p5,  x->p50, x->p95,
+                             x->p99,  x->cvar95, x->min, x->max};
+        const double ys[] = {y->mean, y->std,    y->p5,  y->p50, y->p95,
+                             y->p99,  y->cvar95, y->min, y->max};
+        for (size_t i = 0; i < sizeof xs / sizeof *xs; i++)
+            compare_value(&c, xs[i], ys[i], false, n);
+        for (int i = 0; i < sa->histogram_bins; i++)
+            compare_value(&c, (double)sa->histogram[i], (double)sb->histogram[i], true, 1.0);
+        for (int w = 0; w < a->workload_count; w++) {
+            const cap_mc_workload_stats *p = &sa->workloads[w], *q = &sb->workloads[w];
+            compare_value(&c, p->p_shortfall, q->p_shortfall, true, n);
+            compare_value(&c, p->expected_unmet_h100e_hours, q->expected_unmet_h100e_hours, false,
+                          n);
+            compare_value(&c, p->p95_unmet_h100e_hours, q->p95_unmet_h100e_hours, false, n);
+            compare_value(&c, p->service_level, q->service_level, false, n);
+            for (int t = 0; t < a->period_count; t++) {
+                compare_value(&c, p->period_p_shortfall[t], q->period_p_shortfall[t], true, n);
+                compare_value(&c, p->period_expected_shortfall[t], q->period_expected_shortfall[t],
+                              false, n);
+                compare_value(&c, p->period_p95_shortfall[t], q->period_p95_shortfall[t], false, n);
+                compare_value(&c, p->period_service_level[t], q->period_service_level[t], false, n);
+            }
+        }
+    }
+    return c;
+}
+
+/* Every CUDA variant against the CPU on a problem and seed drawn now: returns failures. */
+static int check_cuda_matches_cpu(int W, int O, int P, int T, int threads, bool greedy,
+                                  uint64_t fresh)
+{
+    bench_problem b;
+    problem_generate(&b, W, O, P, T, fresh);
+    const double scales[2] = {1.0, 1.15};
+    cap_mc_options o;
+    cap_mc_options_init(&o);
+    o.samples = 3 * 4096 + 1000 + (int64_t)(fresh % 3000); /* a ragged last block */
+    o.seed = fresh;
+    o.threads = threads;
+    o.scales = scales, o.scale_count = 2;
+    o.recourse = greedy ? CAP_MC_RECOURSE_GREEDY : CAP_MC_RECOURSE_NONE;
+    o.backend = CAP_MC_BACKEND_CPU;
+    cap_mc_result *cpu = NULL;
+    char error[256];
+    int failures = 0;
+    if (cap_mc_run(&b.p, &o, &cpu, error, sizeof error) != CAP_MC_OK) {
+        fprintf(stderr, "check: cpu: %s\n", error);
+        problem_free(&b);
+        return 1;
+    }
+    for (int v = 0; v < CUDA_VARIANTS; v++) {
+        o.backend = CAP_MC_BACKEND_CUDA;
+        o.cuda_variant = cuda_variants[v].variant;
+        o.chunk = v % 2 ? 4096 : 0; /* several chunks for some */
+        cap_mc_result *gpu = NULL;
+        if (cap_mc_run(&b.p, &o, &gpu, error, sizeof error) != CAP_MC_OK) {
+            printf("check: %dx%dx%d %s: %s: FAILED\n", W, O, T, cuda_variants[v].name, error);
+            failures++;
+            continue;
+        }
+        comparison c = compare_results(cpu, gpu);
+        bool ok = c.worst <= cuda_variants[v].tol && c.worst_counts <= 2.0;
+        printf("check: %dx%dx%d seed %llu, %lld samples, cuda %-12s (%s): %d/%d statistics "
+               "bit-identical, worst relative %.2g, worst probability %.0f samples: %s\n",
+               W, O, T, (unsigned long long)fresh, (long long)o.samples, cuda_variants[v].name,
+               gpu->device, c.identical, c.compared, c.worst, c.worst_counts, ok ? "ok" : "FAILED");
+        failures += !ok;
+        cap_mc_result_free(gpu);
+    }
+    cap_mc_result_free(cpu);
+    problem_free(&b);
+    return failures;
+}
+
 /* ---- timing -------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -388,17 +509,26 @@ static bool means_agree(const char *what, const timing *a, const timing *b)
     return ok;
 }
 
+/* Seconds cuRAND alone takes to generate the variates one sample consumes. */
+static double curand_seconds_per_sample(const size_spec *sp, const cap_mc_rng_rates *r)
+{
+    double normals = (double)sp->W * (sp->T - 1), words = (double)(sp->P + sp->O) * sp->T;
+    return normals / r->curand_normal_per_s + words / r->curand_word_per_s;
+}
+
 int main(int argc, char **argv)
 {
-    int64_t samples = 0, numpy_samples = 0, rng_count = 1 << 26;
+    int64_t samples = 0, gpu_samples = 0, numpy_samples = 0, rng_count = 1 << 26;
     int threads = 0, repeat = 3;
-    bool greedy = true, numpy = true, rng_only = false;
+    bool greedy = true, numpy = true, rng_only = false, cuda = true;
     const char *sizes = "small,medium,large", *python = "/usr/bin/python3";
     const char *script = default_script();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--samples") && v)
             samples = atoll(v), i++;
+        else if (!strcmp(a, "--gpu-samples") && v)
+            gpu_samples = atoll(v), i++;
         else if (!strcmp(a, "--numpy-samples") && v)
             numpy_samples = atoll(v), i++;
         else if (!strcmp(a, "--threads") && v)
@@ -417,32 +547,37 @@ int main(int argc, char **argv)
             rng_count = atoll(v), i++;
         else if (!strcmp(a, "--no-numpy"))
             numpy = false;
+        else if (!strcmp(a, "--no-cuda"))
+            cuda = false;
         else if (!strcmp(a, "--rng-only"))
             rng_only = true;
         else {
             fprintf(stderr,
-                    "usage: %s [--samples N] [--numpy-samples N] [--threads N] "
-                    "[--sizes small,medium,large] [--recourse none|greedy] "
-                    "[--python PATH] [--script PATH] [--no-numpy] [--rng-only] "
-                    "[--rng-count N]\n",
+                    "usage: %s [--samples N] [--gpu-samples N] [--numpy-samples N] "
+                    "[--threads N] [--repeat R] [--sizes small,medium,large] "
+                    "[--recourse none|greedy] [--python PATH] [--script PATH] [--no-numpy] "
+                    "[--no-cuda] [--rng-only] [--rng-count N]\n",
                     argv[0]);
             return 2;
         }
     }
-    int devices = cap_mc_cuda_device_count();
-    printf("capplan bench_mc: cpu %d threads (%s), cuda %s, %d device(s)\n",
+    int devices = cuda ? cap_mc_cuda_device_count() : 0;
+    printf("capplan bench_mc: cpu %d threads (%s), cuda %s, %d device(s)%s\n",
            threads > 0 ? threads : cap_mc_cpu_threads(), cap_mc_cpu_simd(),
-           cap_mc_cuda_compiled() ? "built" : "not built", devices);
+           cap_mc_cuda_compiled() ? "built" : "not built", devices, cuda ? "" : " (--no-cuda)");
+    cap_mc_rng_rates rng = {0};
     if (devices > 0) {
-        double curand_rate, engine_rate;
         char error[256];
-        if (cap_mc_cuda_time_rng(rng_count, &curand_rate, &engine_rate, error, sizeof error) ==
-            CAP_MC_OK)
-            printf("rng: cuRAND Philox normals %.3g/s, engine Philox+Box-Muller %.3g/s "
-                   "(ratio %.2f)\n",
-                   curand_rate, engine_rate, engine_rate / curand_rate);
-        else
+        if (cap_mc_cuda_time_rng(rng_count, &rng, error, sizeof error) == CAP_MC_OK)
+            printf("rng (%lld variates, median of 5): cuRAND Philox double normals %.3g/s, "
+                   "32-bit words %.3g/s; engine Philox+Box-Muller normals %.3g/s (%.2f of "
+                   "cuRAND)\n",
+                   (long long)rng_count, rng.curand_normal_per_s, rng.curand_word_per_s,
+                   rng.engine_normal_per_s, rng.engine_normal_per_s / rng.curand_normal_per_s);
+        else {
             printf("rng: %s\n", error);
+            return 1;
+        }
     } else {
         printf("rng: no CUDA device, cuRAND timing skipped\n");
     }
@@ -454,9 +589,20 @@ int main(int argc, char **argv)
     const size_spec specs[] = {{"small", 4, 12, 3, 4, 2000000, 200000},
                                {"medium", 8, 40, 4, 8, 1000000, 50000},
                                {"large", 24, 120, 6, 12, 200000, 5000}};
+    int failures = 0;
+    if (devices > 0) {
+        uint64_t fresh = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
+        for (size_t i = 0; i < sizeof specs / sizeof *specs; i++)
+            if (strstr(sizes, specs[i].name))
+                failures += check_cuda_matches_cpu(specs[i].W, specs[i].O, specs[i].P, specs[i].T,
+                                                   threads, greedy, fresh + i);
+        if (failures) {
+            printf("check: CUDA does not match the CPU; nothing timed\n");
+            return 1;
+        }
+    }
     printf("\n%-7s %4s %4s %3s %3s %-34s %9s %11s %11s %9s %9s\n", "size", "W", "O", "P", "T",
            "backend", "samples", "samples/s", "per cpu-s", "vs numpy", "(cpu-s)");
-    int failures = 0;
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
         const size_spec *sp = &specs[i];
         if (!strstr(sizes, sp->name))
@@ -490,14 +636,20 @@ int main(int argc, char **argv)
         print_row(sp, cpu.device, &cpu, have_np ? &np : NULL);
         if (have_np)
             failures += !means_agree("numpy", &cpu, &np);
-        for (int variant = 0; devices > 0 && variant < 2; variant++) {
+        for (int v = 0; devices > 0 && v < CUDA_VARIANTS; v++) {
             timing gpu;
-            if (time_engine(&b, CAP_MC_BACKEND_CUDA, (cap_mc_cuda_variant)variant, n * 20, threads,
-                            greedy, repeat, &gpu) != CAP_MC_OK) {
+            int64_t gn = gpu_samples > 0 ? gpu_samples : n * 50;
+            if (time_engine(&b, CAP_MC_BACKEND_CUDA, cuda_variants[v].variant, gn, threads, greedy,
+                            repeat, &gpu) != CAP_MC_OK) {
                 failures++;
                 continue;
             }
             print_row(sp, gpu.device, &gpu, have_np ? &np : NULL);
+            double curand_rate = 1.0 / curand_seconds_per_sample(sp, &rng);
+            printf("  %s: %.1fx the cpu; cuRAND alone would generate this run's variates at "
+                   "%.3g samples/s: %.0f%% of it\n",
+                   cuda_variants[v].name, gpu.samples_per_s / cpu.samples_per_s, curand_rate,
+                   100.0 * gpu.samples_per_s / curand_rate);
             failures += !means_agree("cuda", &cpu, &gpu);
         }
         problem_free(&b);

@@ -199,7 +199,8 @@ static int check_problem(const cap_mc_problem *p, const cap_mc_options *o, char 
                     "mc: bad options (threads, chunk, histogram_bins, exact_quantile_bytes, "
                     "device must be >= 0; bins in [1, 1e6])");
     if ((unsigned)o->recourse > CAP_MC_RECOURSE_GREEDY ||
-        (unsigned)o->backend > CAP_MC_BACKEND_CUDA || (unsigned)o->cuda_variant > CAP_MC_CUDA_GEMM)
+        (unsigned)o->backend > CAP_MC_BACKEND_CUDA ||
+        (unsigned)o->cuda_variant >= CAP_MC_CUDA_VARIANTS)
         return fail(error, error_size, CAP_MC_ERR_INPUT, "mc: unknown recourse or backend");
     return CAP_MC_OK;
 }
@@ -1004,8 +1005,11 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
     plan_store(&rs);
     rs.passes = rs.exact_cost && rs.exact_work ? 1 : 2;
 
+    const char *profile = getenv("CAPPLAN_MC_PROFILE");
+    double t_open = seconds_now(), t_pass1 = 0.0, t_pass2 = 0.0;
     rs.pass = 0;
     status = run_chunks(&rs, CAP_MC_JOB_MOMENTS, error, error_size);
+    t_pass1 = seconds_now();
     if (status == CAP_MC_OK && rs.passes == 2) {
         rs.pass = 1;
         if (plan_histograms(&rs) != 0)
@@ -1013,6 +1017,7 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
         else
             status = run_chunks(&rs, CAP_MC_JOB_HISTOGRAM, error, error_size);
     }
+    t_pass2 = seconds_now();
     if (status != CAP_MC_OK)
         goto done;
 
@@ -1023,6 +1028,12 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t i = 0; i < S * tasks; i++)
         finish_quantile(&rs, (int)(i / tasks), i % tasks, result);
+    if (profile && *profile && strcmp(profile, "0") != 0)
+        fprintf(stderr,
+                "mc profile: %lld samples, %d pass(es): set-up %.3f s, pass 1 %.3f s, pass 2 "
+                "%.3f s, quantiles %.3f s\n",
+                (long long)rs.samples, rs.passes, t_open - started, t_pass1 - t_open,
+                t_pass2 - t_pass1, seconds_now() - t_pass2);
     result->samples = rs.samples;
     result->seed = options->seed;
     snprintf(result->backend, sizeof result->backend, "%s", rs.backend->name);

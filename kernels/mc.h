@@ -27,9 +27,20 @@ typedef enum {
     CAP_MC_BACKEND_CPU,
     CAP_MC_BACKEND_CUDA
 } cap_mc_backend_kind;
-/* CUDA formulations: one fused kernel per chunk (default), or cuBLAS GEMMs for the shock
- * correlation and the delivered H100e with small kernels between (docs/monte-carlo.md). */
-typedef enum { CAP_MC_CUDA_FUSED = 0, CAP_MC_CUDA_GEMM } cap_mc_cuda_variant;
+/* CUDA formulations (docs/monte-carlo.md): one fused kernel per chunk, each thread one
+ * sample, or cuBLAS GEMMs for the shock correlation and the delivered H100e with small
+ * kernels between. The fused kernel keeps a sample's workspace in shared memory, in a
+ * per-block slice of device memory, or in chunk-wide arrays; CAP_MC_CUDA_FUSED (the
+ * default) picks per problem, the others force one (benchmarks compare them). Every
+ * variant gives the same statistics. */
+typedef enum {
+    CAP_MC_CUDA_FUSED = 0,
+    CAP_MC_CUDA_GEMM,
+    CAP_MC_CUDA_FUSED_SHARED, /* falls back to FUSED_BLOCK when a warp's workspace won't fit */
+    CAP_MC_CUDA_FUSED_BLOCK,
+    CAP_MC_CUDA_FUSED_CHUNK,
+    CAP_MC_CUDA_VARIANTS
+} cap_mc_cuda_variant;
 
 /* Status codes match the program's exit codes. */
 enum { CAP_MC_OK = 0, CAP_MC_ERR_RUNTIME = 1, CAP_MC_ERR_INPUT = 2, CAP_MC_ERR_BACKEND = 4 };
@@ -164,11 +175,14 @@ const char *cap_mc_cpu_simd(void); /* vector path the CPU backend runs: avx512, 
  * semidefinite or not finite. Columns of a semidefinite matrix's null space are 0. */
 int cap_mc_cholesky(int n, const double *matrix, double *lower);
 
-/* Benchmark hook: generates `count` double normals on the GPU with cuRAND's Philox and with
- * this engine's Philox + Box-Muller, writing them to device memory, and reports each rate
- * in normals per second. CAP_MC_ERR_BACKEND without CUDA or a device. */
-int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s, char *error,
-                         int error_size);
+/* Benchmark hook: generates `count` variates into device memory with cuRAND's Philox
+ * (double normals; 32-bit words) and with this engine's Philox + Box-Muller (double
+ * normals), and reports each rate (median of 5 timed runs after a warm-up) in variates per
+ * second. CAP_MC_ERR_BACKEND without CUDA or a device. */
+typedef struct {
+    double curand_normal_per_s, curand_word_per_s, engine_normal_per_s;
+} cap_mc_rng_rates;
+int cap_mc_cuda_time_rng(int64_t count, cap_mc_rng_rates *rates, char *error, int error_size);
 
 #ifdef __cplusplus
 }

@@ -94,7 +94,8 @@ CAP_MC_CLONES
 static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, double *rec,
                       int lanes, int64_t first_sample, double *pd, int64_t *pc)
 {
-    cap_mc_lanes l = {ws, rec, CAP_MC_CPU_LANES, 0, lanes, (uint64_t)first_sample};
+    cap_mc_lanes l = {ws, rec,   CAP_MC_CPU_LANES,      CAP_MC_CPU_LANES,
+                      0,  lanes, (uint64_t)first_sample};
     cap_mc_simulate(m, l);
     if (job->kind == CAP_MC_JOB_MOMENTS)
         reduce_lanes(m, job, rec, lanes, first_sample, pd, pc);

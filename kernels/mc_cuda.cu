@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <dlfcn.h>
 
@@ -51,6 +52,7 @@ typedef struct {
     decltype(&curandDestroyGenerator) destroy;
     decltype(&curandSetPseudoRandomGeneratorSeed) seed;
     decltype(&curandGenerateNormalDouble) normal_double;
+    decltype(&curandGenerate) generate;
 } cap_rand_api;
 
 static cap_blas_api cap_blas;
@@ -96,7 +98,8 @@ static int cap_rand_load(char *error, int error_size)
         cap_rand.ok = h && cap_cuda_symbol(h, "curandCreateGenerator", &cap_rand.create) &&
                       cap_cuda_symbol(h, "curandDestroyGenerator", &cap_rand.destroy) &&
                       cap_cuda_symbol(h, "curandSetPseudoRandomGeneratorSeed", &cap_rand.seed) &&
-                      cap_cuda_symbol(h, "curandGenerateNormalDouble", &cap_rand.normal_double);
+                      cap_cuda_symbol(h, "curandGenerateNormalDouble", &cap_rand.normal_double) &&
+                      cap_cuda_symbol(h, "curandGenerate", &cap_rand.generate);
     }
     if (cap_rand.ok)
         return CAP_MC_OK;
@@ -209,15 +212,33 @@ extern "C" int cap_mc_cuda_device_info(int index, cap_mc_device *device)
 
 /* ---- kernels ------------------------------------------------------------------------------ */
 
-/* One thread per sample, the whole path (mc_sample.h, as the CPU runs it). */
+/* Where a fused thread keeps its workspace rows (its records are always chunk-wide). */
+enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
+
+/* One thread per sample, the whole path (mc_sample.h, as the CPU runs it). The workspace is
+ * a block-wide lane array in shared memory (SHARED) or in the block's own slice of `ws`
+ * (BLOCK: ws_rows * blockDim doubles per block, so the blocks in flight touch a compact
+ * region), or the chunk-wide array (CHUNK). */
+template <int PLACE>
 __global__ void cap_mc_fused_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride,
-                                    int lanes, uint64_t first_sample)
+                                    int lanes, uint64_t first_sample, int64_t ws_rows)
 {
+    extern __shared__ double shared_ws[];
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
     if (lane >= lanes)
         return;
-    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
-    cap_mc_simulate(&m, l);
+    if (PLACE == CAP_WS_CHUNK) {
+        cap_mc_lanes l = {ws, rec, stride, stride, lane, lane + 1, first_sample};
+        cap_mc_simulate(&m, l);
+    } else {
+        double *base = PLACE == CAP_WS_SHARED
+                           ? shared_ws
+                           : ws + (int64_t)blockIdx.x * ws_rows * (int64_t)blockDim.x;
+        cap_mc_lanes l = {
+            base + threadIdx.x,           rec + lane, (int64_t)blockDim.x, stride, 0, 1,
+            first_sample + (uint64_t)lane};
+        cap_mc_simulate(&m, l);
+    }
 }
 
 /* GEMM variant, period t: the steps of cap_mc_simulate around the two GEMMs. */
@@ -227,7 +248,7 @@ __global__ void cap_mc_start_kernel(cap_mc_model m, double *ws, double *rec, int
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
     if (lane >= lanes)
         return;
-    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    cap_mc_lanes l = {ws, rec, stride, stride, lane, lane + 1, first_sample};
     cap_mc_records_start(&m, l);
     cap_mc_demand_start(&m, l);
     cap_mc_record_demand(&m, l, 0);
@@ -240,7 +261,7 @@ __global__ void cap_mc_normals_kernel(cap_mc_model m, double *ws, int64_t stride
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
     if (lane >= lanes)
         return;
-    cap_mc_lanes l = {ws, NULL, stride, lane, lane + 1, first_sample};
+    cap_mc_lanes l = {ws, NULL, stride, stride, lane, lane + 1, first_sample};
     cap_mc_draw_normals(&m, l, t);
 }
 
@@ -250,7 +271,7 @@ __global__ void cap_mc_shocks_kernel(cap_mc_model m, double *ws, double *rec, in
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
     if (lane >= lanes)
         return;
-    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    cap_mc_lanes l = {ws, rec, stride, stride, lane, lane + 1, first_sample};
     cap_mc_apply_shocks(&m, l);
     cap_mc_record_demand(&m, l, t);
     cap_mc_draw_outages(&m, l, t);
@@ -262,7 +283,7 @@ __global__ void cap_mc_settle_kernel(cap_mc_model m, double *ws, double *rec, in
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
     if (lane >= lanes)
         return;
-    cap_mc_lanes l = {ws, rec, stride, lane, lane + 1, first_sample};
+    cap_mc_lanes l = {ws, rec, stride, stride, lane, lane + 1, first_sample};
     for (int k = 0; k < m.scale_count; k++)
         cap_mc_settle(&m, l, t, k);
 }
@@ -294,11 +315,17 @@ __global__ void cap_mc_histogram_kernel(const double *rec, int64_t stride, int l
                                         unsigned long long *at_min)
 {
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned live = __ballot_sync(0xffffffffu, lane < lanes); /* blockDim is a multiple of 32 */
     if (lane >= lanes)
         return;
     for (int i = blockIdx.y; i < rows; i += gridDim.y) {
         int64_t b = cap_mc_bin(rec[row[i] * stride + lane], lo[i], inv_width[i], bins[i]);
-        atomicAdd(b < 0 ? &at_min[i] : &counts[offset[i] + b], 1ull);
+        /* Lanes of a warp that fall in the same bin add once: most shortfalls are 0 (at_min),
+         * and one atomic per lane on that counter would serialise the whole chunk. */
+        unsigned same = __match_any_sync(live, (unsigned long long)b);
+        if ((int)(threadIdx.x & 31u) == __ffs(same) - 1)
+            atomicAdd(b < 0 ? &at_min[i] : &counts[offset[i] + b],
+                      (unsigned long long)__popc(same));
     }
 }
 
@@ -324,7 +351,12 @@ typedef struct {
     int array_count;
     int device;
     cap_mc_cuda_variant variant;
-    int64_t stride; /* lanes per chunk, multiple of CAP_MC_BLOCK */
+    bool profile;              /* CAPPLAN_MC_PROFILE set: time each stage (synchronising) */
+    double prof_last, prof[6]; /* seconds: simulate, reduce, partials, store, sparse, hist */
+    int place;                 /* fused: CAP_WS_* */
+    int fused_threads;         /* fused: threads per block */
+    size_t fused_smem;         /* fused, SHARED: dynamic shared memory per block */
+    int64_t stride;            /* lanes per chunk, multiple of CAP_MC_BLOCK */
     double *ws, *rec, *pd;
     int64_t *pc;
     double *gemm_coef; /* [T][W * offering_rows]: column-major O_r x W per period */
@@ -409,11 +441,39 @@ static int upload_gemm_coef(cuda_state *st, const cap_mc_model *h, char *error, 
     return status;
 }
 
+/* Profiling (CAPPLAN_MC_PROFILE=1): waits for the device and charges the time since the
+ * last mark to one stage; a run then prints where its device time went. */
+enum { PROF_SIM, PROF_REDUCE, PROF_PARTIALS, PROF_STORE, PROF_SPARSE, PROF_HIST };
+
+static double prof_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void prof_mark(cuda_state *st, int stage)
+{
+    if (!st->profile)
+        return;
+    cudaDeviceSynchronize();
+    double now = prof_now();
+    if (stage >= 0)
+        st->prof[stage] += now - st->prof_last;
+    st->prof_last = now;
+}
+
 static void cuda_free(cap_mc_backend *backend)
 {
     if (!backend)
         return;
     cuda_state *st = (cuda_state *)backend->state;
+    if (st && st->profile)
+        fprintf(stderr,
+                "mc profile (cuda): simulate %.3f s, reduce %.3f s, partials to host %.3f s, "
+                "costs to host %.3f s, nonzeros to host %.3f s, histograms %.3f s\n",
+                st->prof[PROF_SIM], st->prof[PROF_REDUCE], st->prof[PROF_PARTIALS],
+                st->prof[PROF_STORE], st->prof[PROF_SPARSE], st->prof[PROF_HIST]);
     if (st) {
         cudaSetDevice(st->device);
         for (int i = 0; i < st->array_count; i++)
@@ -435,9 +495,59 @@ static void cuda_free(cap_mc_backend *backend)
 
 static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error, int error_size)
 {
-    cap_mc_fused_kernel<<<grid_for(lanes), CAP_CUDA_THREADS>>>(st->model, st->ws, st->rec,
-                                                               st->stride, lanes, first);
+    unsigned threads = (unsigned)st->fused_threads;
+    unsigned grid = (unsigned)((lanes + threads - 1) / threads);
+    int64_t rows = cap_mc_ws_rows(&st->model);
+    if (st->place == CAP_WS_SHARED)
+        cap_mc_fused_kernel<CAP_WS_SHARED><<<grid, threads, st->fused_smem>>>(
+            st->model, st->ws, st->rec, st->stride, lanes, first, rows);
+    else if (st->place == CAP_WS_BLOCK)
+        cap_mc_fused_kernel<CAP_WS_BLOCK>
+            <<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes, first, rows);
+    else
+        cap_mc_fused_kernel<CAP_WS_CHUNK>
+            <<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes, first, rows);
     CAP_CUDA_CHECK(cudaGetLastError());
+    return CAP_MC_OK;
+}
+
+/* Fused kernel layout. SHARED takes the block size (128, 64 or 32 threads) that keeps the
+ * most warps resident per multiprocessor, its workspace (ws_rows doubles a thread) within
+ * the opt-in shared-memory limit; CAP_MC_CUDA_FUSED uses it when at least
+ * CAP_CUDA_SHARED_MIN_WARPS warps fit, and otherwise the per-block slice of device memory. */
+#define CAP_CUDA_SHARED_MIN_WARPS 4
+
+static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
+                               int error_size)
+{
+    st->place = st->variant == CAP_MC_CUDA_FUSED_CHUNK ? CAP_WS_CHUNK : CAP_WS_BLOCK;
+    st->fused_threads = CAP_CUDA_THREADS;
+    st->fused_smem = 0;
+    if (st->variant != CAP_MC_CUDA_FUSED && st->variant != CAP_MC_CUDA_FUSED_SHARED)
+        return CAP_MC_OK;
+    size_t per_thread = (size_t)cap_mc_ws_rows(&st->model) * sizeof(double);
+    size_t limit = prop->sharedMemPerBlockOptin;
+    CAP_CUDA_CHECK(cudaFuncSetAttribute(cap_mc_fused_kernel<CAP_WS_SHARED>,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit));
+    int best_warps = 0, best_threads = 0;
+    for (int threads = 128; threads >= 32; threads /= 2) {
+        size_t bytes = per_thread * (size_t)threads;
+        if (bytes > limit)
+            continue;
+        int blocks = 0;
+        CAP_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+            &blocks, cap_mc_fused_kernel<CAP_WS_SHARED>, threads, bytes));
+        int warps = blocks * threads / 32;
+        if (warps > best_warps)
+            best_warps = warps, best_threads = threads;
+    }
+    bool use = best_warps > 0 &&
+               (st->variant == CAP_MC_CUDA_FUSED_SHARED || best_warps >= CAP_CUDA_SHARED_MIN_WARPS);
+    if (use) {
+        st->place = CAP_WS_SHARED;
+        st->fused_threads = best_threads;
+        st->fused_smem = per_thread * (size_t)best_threads;
+    }
     return CAP_MC_OK;
 }
 
@@ -574,11 +684,13 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
         return flush_histograms(st, job->hist, error, error_size);
     int lanes = (int)job->sample_count;
     uint64_t first = (uint64_t)job->first_sample;
+    prof_mark(st, -1);
     int status = st->variant == CAP_MC_CUDA_GEMM
                      ? simulate_gemm(st, lanes, first, error, error_size)
                      : simulate_fused(st, lanes, first, error, error_size);
     if (status != CAP_MC_OK)
         return status;
+    prof_mark(st, PROF_SIM);
     if (job->kind == CAP_MC_JOB_HISTOGRAM) {
         if (!st->hist_ready && (status = prepare_histograms(st, job->hist, error, error_size)))
             return status;
@@ -590,6 +702,7 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
             CAP_CUDA_CHECK(cudaGetLastError());
         }
         CAP_CUDA_CHECK(cudaDeviceSynchronize());
+        prof_mark(st, PROF_HIST);
         return CAP_MC_OK;
     }
     int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
@@ -597,20 +710,24 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     cap_mc_reduce_kernel<<<grid_for(blocks * units), CAP_CUDA_THREADS>>>(*m, st->rec, st->stride,
                                                                          lanes, st->pd, st->pc);
     CAP_CUDA_CHECK(cudaGetLastError());
+    prof_mark(st, PROF_REDUCE);
     size_t pd_bytes =
         (size_t)(blocks * cap_mc_partial_doubles(m) * m->scale_count) * sizeof(double);
     size_t pc_bytes =
         (size_t)(blocks * cap_mc_partial_counts(m) * m->scale_count) * sizeof(int64_t);
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_d, st->pd, pd_bytes, cudaMemcpyDeviceToHost));
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_c, st->pc, pc_bytes, cudaMemcpyDeviceToHost));
+    prof_mark(st, PROF_PARTIALS);
     if (job->store && job->store_rows > 0)
         CAP_CUDA_CHECK(cudaMemcpy2D(
             job->store + job->first_sample, (size_t)job->store_pitch * sizeof(double), st->rec,
             (size_t)st->stride * sizeof(double), (size_t)lanes * sizeof(double),
             (size_t)job->store_rows, cudaMemcpyDeviceToHost));
+    prof_mark(st, PROF_STORE);
     if (job->sparse && job->sparse_rows > 0)
-        return copy_sparse(st, job, lanes, error, error_size);
-    return CAP_MC_OK;
+        status = copy_sparse(st, job, lanes, error, error_size);
+    prof_mark(st, PROF_SPARSE);
+    return status;
 }
 
 /* ---- creation ----------------------------------------------------------------------------- */
@@ -668,10 +785,15 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
         st->have_blas = true;
         if ((status = upload_gemm_coef(st, model, error, error_size)) != CAP_MC_OK)
             return status;
+        snprintf(b->device, sizeof b->device, "%s (gemm, device %d)", prop.name, st->device);
+    } else {
+        if ((status = choose_fused_layout(st, &prop, error, error_size)) != CAP_MC_OK)
+            return status;
+        static const char *const places[] = {"shared", "block", "chunk"};
+        snprintf(b->device, sizeof b->device, "%s (fused %s/%d, device %d)", prop.name,
+                 places[st->place], st->fused_threads, st->device);
     }
     b->chunk = st->stride;
-    snprintf(b->device, sizeof b->device, "%s (%s, device %d)", prop.name,
-             st->variant == CAP_MC_CUDA_GEMM ? "gemm" : "fused", st->device);
     return CAP_MC_OK;
 }
 
@@ -693,6 +815,8 @@ extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_m
     b->state = st;
     st->device = options->device;
     st->variant = options->cuda_variant;
+    const char *profile = getenv("CAPPLAN_MC_PROFILE");
+    st->profile = profile && *profile && strcmp(profile, "0") != 0;
     int status = cuda_setup(b, st, model, options, error, error_size);
     if (status != CAP_MC_OK) {
         cuda_free(b);
@@ -704,60 +828,77 @@ extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_m
 
 /* ---- RNG timing (benchmarks) --------------------------------------------------------------- */
 
-static int time_rng(double *buffer, int64_t count, double *curand_per_s, double *engine_per_s,
-                    curandGenerator_t *generator, cudaEvent_t start, cudaEvent_t stop, char *error,
-                    int error_size)
-{
-    float ms = 0.0f;
-    int loaded = cap_rand_load(error, error_size);
-    if (loaded != CAP_MC_OK)
-        return loaded;
-    CAP_CUDA_CHECK(cap_rand.create(generator, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-    CAP_CUDA_CHECK(cap_rand.seed(*generator, 1));
-    CAP_CUDA_CHECK(cap_rand.normal_double(*generator, buffer, (size_t)count, 0.0, 1.0));
-    CAP_CUDA_CHECK(cudaEventRecord(start));
-    CAP_CUDA_CHECK(cap_rand.normal_double(*generator, buffer, (size_t)count, 0.0, 1.0));
-    CAP_CUDA_CHECK(cudaEventRecord(stop));
-    CAP_CUDA_CHECK(cudaEventSynchronize(stop));
-    CAP_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    *curand_per_s = (double)count / (1e-3 * (double)ms);
+#define CAP_RNG_REPEAT 5
 
+static float median_ms(float *ms, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort of a handful */
+        for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
+            float x = ms[j];
+            ms[j] = ms[j - 1], ms[j - 1] = x;
+        }
+    return ms[n / 2];
+}
+
+/* Times `what` (0: cuRAND double normals, 1: cuRAND 32-bit words, 2: this engine's Philox +
+ * Box-Muller) on `count` variates into buffer: one warm-up, then the median of
+ * CAP_RNG_REPEAT runs timed with events. */
+static int time_one(int what, double *buffer, int64_t count, curandGenerator_t generator,
+                    cudaEvent_t start, cudaEvent_t stop, double *per_s, char *error, int error_size)
+{
+    float ms[CAP_RNG_REPEAT];
     cap_mc_model m;
     memset(&m, 0, sizeof m);
     m.key0 = 1;
     int64_t pairs = count / 2;
-    cap_mc_rng_kernel<<<grid_for(pairs), CAP_CUDA_THREADS>>>(m, buffer, pairs); /* warm up */
-    CAP_CUDA_CHECK(cudaGetLastError());
-    CAP_CUDA_CHECK(cudaEventRecord(start));
-    cap_mc_rng_kernel<<<grid_for(pairs), CAP_CUDA_THREADS>>>(m, buffer, pairs);
-    CAP_CUDA_CHECK(cudaGetLastError());
-    CAP_CUDA_CHECK(cudaEventRecord(stop));
-    CAP_CUDA_CHECK(cudaEventSynchronize(stop));
-    CAP_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    *engine_per_s = (double)(2 * pairs) / (1e-3 * (double)ms);
+    for (int i = -1; i < CAP_RNG_REPEAT; i++) {
+        CAP_CUDA_CHECK(cudaEventRecord(start));
+        if (what == 0)
+            CAP_CUDA_CHECK(cap_rand.normal_double(generator, buffer, (size_t)count, 0.0, 1.0));
+        else if (what == 1)
+            CAP_CUDA_CHECK(cap_rand.generate(generator, (unsigned int *)buffer, (size_t)count));
+        else
+            cap_mc_rng_kernel<<<grid_for(pairs), CAP_CUDA_THREADS>>>(m, buffer, pairs);
+        CAP_CUDA_CHECK(cudaGetLastError());
+        CAP_CUDA_CHECK(cudaEventRecord(stop));
+        CAP_CUDA_CHECK(cudaEventSynchronize(stop));
+        if (i >= 0)
+            CAP_CUDA_CHECK(cudaEventElapsedTime(&ms[i], start, stop));
+    }
+    *per_s = (double)count / (1e-3 * (double)median_ms(ms, CAP_RNG_REPEAT));
     return CAP_MC_OK;
 }
 
-extern "C" int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s,
-                                    char *error, int error_size)
+extern "C" int cap_mc_cuda_time_rng(int64_t count, cap_mc_rng_rates *rates, char *error,
+                                    int error_size)
 {
-    *curand_per_s = *engine_per_s = 0.0;
+    memset(rates, 0, sizeof *rates);
     if (cap_mc_cuda_device_count() <= 0) {
         snprintf(error, (size_t)error_size, "mc: no CUDA device");
         return CAP_MC_ERR_BACKEND;
     }
+    int status = cap_rand_load(error, error_size);
+    if (status != CAP_MC_OK)
+        return status;
     count = count < 2 ? 2 : count / 2 * 2;
     double *buffer = NULL;
     curandGenerator_t generator = NULL;
     cudaEvent_t start = NULL, stop = NULL;
     CAP_CUDA_CHECK(cudaSetDevice(0));
     CAP_CUDA_CHECK(cudaMalloc((void **)&buffer, (size_t)count * sizeof(double)));
-    int status = CAP_MC_ERR_RUNTIME;
-    if (cudaEventCreate(&start) == cudaSuccess && cudaEventCreate(&stop) == cudaSuccess)
-        status = time_rng(buffer, count, curand_per_s, engine_per_s, &generator, start, stop, error,
-                          error_size);
-    else
+    status = CAP_MC_ERR_RUNTIME;
+    if (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess)
         snprintf(error, (size_t)error_size, "mc: CUDA: cudaEventCreate failed");
+    else if (cap_rand.create(&generator, CURAND_RNG_PSEUDO_PHILOX4_32_10) !=
+                 CURAND_STATUS_SUCCESS ||
+             cap_rand.seed(generator, 1) != CURAND_STATUS_SUCCESS)
+        snprintf(error, (size_t)error_size, "mc: cuRAND: cannot create a Philox generator");
+    else if ((status = time_one(0, buffer, count, generator, start, stop,
+                                &rates->curand_normal_per_s, error, error_size)) == CAP_MC_OK &&
+             (status = time_one(1, buffer, count, generator, start, stop, &rates->curand_word_per_s,
+                                error, error_size)) == CAP_MC_OK)
+        status = time_one(2, buffer, count, generator, start, stop, &rates->engine_normal_per_s,
+                          error, error_size);
     if (generator)
         cap_rand.destroy(generator);
     if (start)

@@ -1,6 +1,7 @@
 /* mc_nocuda.c: the CUDA entry points of mc.h for a build without CUDA (compiled only when
  * CAPPLAN_CUDA is off; mc_cuda.cu provides them otherwise). No device is ever found. */
 #include <stdio.h>
+#include <string.h>
 
 #include "mc_internal.h"
 
@@ -45,11 +46,10 @@ int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *
     return CAP_MC_ERR_BACKEND;
 }
 
-int cap_mc_cuda_time_rng(int64_t count, double *curand_per_s, double *engine_per_s, char *error,
-                         int error_size)
+int cap_mc_cuda_time_rng(int64_t count, cap_mc_rng_rates *rates, char *error, int error_size)
 {
     (void)count;
-    *curand_per_s = *engine_per_s = 0.0;
+    memset(rates, 0, sizeof *rates);
     if (error && error_size > 0)
         snprintf(error, (size_t)error_size, "mc: this capplan was built without CUDA");
     return CAP_MC_ERR_BACKEND;

@@ -10,10 +10,12 @@
  * - Every variate is a pure function of (seed, sample, period, stream, call): Philox4x32-10
  *   with key {seed lo, seed hi} and counter {sample lo, sample hi, period, stream<<24|call}.
  *   cap_mc_philox is the only place that builds a counter.
- * - Per-sample state lives in lane arrays: item i of lane j is base[i * stride + j]. The
- *   CPU runs CAP_MC_CPU_LANES lanes per call, items outer and lanes inner so the lane loops
- *   vectorise; a CUDA thread is one lane (lane_end = lane_begin + 1) in a chunk-wide
- *   array, which also is the column-major layout cuBLAS reads.
+ * - Per-sample state lives in lane arrays: item i of lane j is base[i * stride + j], with
+ *   one stride for the workspace and one for the records. The CPU runs CAP_MC_CPU_LANES
+ *   lanes per call, items outer and lanes inner so the lane loops vectorise; a CUDA thread
+ *   is one lane (lane_end = lane_begin + 1): its records sit in chunk-wide arrays, its
+ *   workspace in shared memory, in a per-block slice of device memory, or chunk-wide (the
+ *   column-major layout cuBLAS reads), as kernels/mc_cuda.cu chooses.
  * - Statistics are reduced per block of CAP_MC_BLOCK consecutive samples in an order fixed
  *   by the sample index (cap_mc_reduce_unit); blocks are merged in block order by mc.c.
  *   Nothing depends on threads, chunks or the backend.
@@ -83,9 +85,9 @@ typedef struct {
 
 /* A run of lanes: samples first_sample + lane_begin .. first_sample + lane_end - 1. */
 typedef struct {
-    double *ws;  /* workspace rows (cap_mc_ws_rows) */
-    double *rec; /* record rows (cap_mc_rec_rows) */
-    int64_t stride;
+    double *ws;                    /* workspace rows (cap_mc_ws_rows) */
+    double *rec;                   /* record rows (cap_mc_rec_rows) */
+    int64_t ws_stride, rec_stride; /* lane arrays: item i of lane j at base[i * stride + j] */
     int lane_begin, lane_end;
     uint64_t first_sample; /* sample of lane 0 */
 } cap_mc_lanes;
@@ -323,7 +325,7 @@ CAP_MC_HD int64_t cap_mc_outage_threshold(double probability)
 CAP_MC_HD void cap_mc_demand_start(const cap_mc_model *m, cap_mc_lanes l)
 {
     for (int w = 0; w < m->workload_count; w++) {
-        double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.stride;
+        double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.ws_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++)
             mult[j] = 1.0;
     }
@@ -333,8 +335,8 @@ CAP_MC_HD void cap_mc_demand_start(const cap_mc_model *m, cap_mc_lanes l)
 CAP_MC_HD void cap_mc_draw_normals(const cap_mc_model *m, cap_mc_lanes l, int t)
 {
     for (int pair = 0; 2 * pair < m->normal_rows; pair++) {
-        double *CAP_MC_RESTRICT n0 = l.ws + cap_mc_row_n(m, 2 * pair) * l.stride;
-        double *CAP_MC_RESTRICT n1 = n0 + l.stride;
+        double *CAP_MC_RESTRICT n0 = l.ws + cap_mc_row_n(m, 2 * pair) * l.ws_stride;
+        double *CAP_MC_RESTRICT n1 = n0 + l.ws_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++) {
             philox4x32_ctr_t r = cap_mc_philox(m, l.first_sample + (uint64_t)j, (uint32_t)t,
                                                CAP_MC_STREAM_NORMAL, (uint32_t)pair);
@@ -351,14 +353,14 @@ CAP_MC_HD void cap_mc_correlate(const cap_mc_model *m, cap_mc_lanes l)
     if (m->chol_identity)
         return;
     for (int i = 0; i < W; i++) {
-        double *CAP_MC_RESTRICT z = l.ws + cap_mc_row_z(m, i) * l.stride;
+        double *CAP_MC_RESTRICT z = l.ws + cap_mc_row_z(m, i) * l.ws_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++)
             z[j] = 0.0;
         for (int k = 0; k <= i; k++) {
             double coef = m->chol[i * W + k];
             if (coef == 0.0)
                 continue;
-            const double *CAP_MC_RESTRICT n = l.ws + cap_mc_row_n(m, k) * l.stride;
+            const double *CAP_MC_RESTRICT n = l.ws + cap_mc_row_n(m, k) * l.ws_stride;
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 z[j] += coef * n[j];
         }
@@ -378,8 +380,8 @@ CAP_MC_HD void cap_mc_apply_shocks(const cap_mc_model *m, cap_mc_lanes l)
         double sigma = m->sigma[w], half_var = m->half_var[w];
         if (sigma == 0.0)
             continue;
-        double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.stride;
-        const double *CAP_MC_RESTRICT z = l.ws + cap_mc_z_row(m, w) * l.stride;
+        double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.ws_stride;
+        const double *CAP_MC_RESTRICT z = l.ws + cap_mc_z_row(m, w) * l.ws_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++)
             mult[j] *= cap_mc_exp(sigma * z[j] - half_var);
     }
@@ -388,8 +390,8 @@ CAP_MC_HD void cap_mc_apply_shocks(const cap_mc_model *m, cap_mc_lanes l)
 CAP_MC_HD void cap_mc_record_demand(const cap_mc_model *m, cap_mc_lanes l, int t)
 {
     for (int w = 0; w < m->workload_count; w++) {
-        const double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.stride;
-        double *CAP_MC_RESTRICT out = l.rec + cap_mc_rec_mult(m, w, t) * l.stride;
+        const double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.ws_stride;
+        double *CAP_MC_RESTRICT out = l.rec + cap_mc_rec_mult(m, w, t) * l.rec_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++)
             out[j] = mult[j];
     }
@@ -402,10 +404,10 @@ CAP_MC_HD void cap_mc_draw_outages(const cap_mc_model *m, cap_mc_lanes l, int t)
 {
     for (int g = 0; g < m->provider_rows; g += 4) {
         const int64_t *thr = m->provider_threshold + g;
-        double *CAP_MC_RESTRICT d0 = l.ws + cap_mc_row_pdown(m, g) * l.stride;
-        double *CAP_MC_RESTRICT d1 = d0 + l.stride;
-        double *CAP_MC_RESTRICT d2 = d1 + l.stride;
-        double *CAP_MC_RESTRICT d3 = d2 + l.stride;
+        double *CAP_MC_RESTRICT d0 = l.ws + cap_mc_row_pdown(m, g) * l.ws_stride;
+        double *CAP_MC_RESTRICT d1 = d0 + l.ws_stride;
+        double *CAP_MC_RESTRICT d2 = d1 + l.ws_stride;
+        double *CAP_MC_RESTRICT d3 = d2 + l.ws_stride;
         if ((thr[0] | thr[1] | thr[2] | thr[3]) == 0) {
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 d0[j] = d1[j] = d2[j] = d3[j] = 0.0;
@@ -424,18 +426,18 @@ CAP_MC_HD void cap_mc_draw_outages(const cap_mc_model *m, cap_mc_lanes l, int t)
         const int64_t *thr = m->offering_threshold + g;
         double av0 = m->availability[g], av1 = m->availability[g + 1];
         double av2 = m->availability[g + 2], av3 = m->availability[g + 3];
-        double *CAP_MC_RESTRICT a0 = l.ws + cap_mc_row_a(m, g) * l.stride;
-        double *CAP_MC_RESTRICT a1 = a0 + l.stride;
-        double *CAP_MC_RESTRICT a2 = a1 + l.stride;
-        double *CAP_MC_RESTRICT a3 = a2 + l.stride;
+        double *CAP_MC_RESTRICT a0 = l.ws + cap_mc_row_a(m, g) * l.ws_stride;
+        double *CAP_MC_RESTRICT a1 = a0 + l.ws_stride;
+        double *CAP_MC_RESTRICT a2 = a1 + l.ws_stride;
+        double *CAP_MC_RESTRICT a3 = a2 + l.ws_stride;
         const double *CAP_MC_RESTRICT p0 =
-            l.ws + cap_mc_row_pdown(m, m->offering_provider[g]) * l.stride;
+            l.ws + cap_mc_row_pdown(m, m->offering_provider[g]) * l.ws_stride;
         const double *CAP_MC_RESTRICT p1 =
-            l.ws + cap_mc_row_pdown(m, m->offering_provider[g + 1]) * l.stride;
+            l.ws + cap_mc_row_pdown(m, m->offering_provider[g + 1]) * l.ws_stride;
         const double *CAP_MC_RESTRICT p2 =
-            l.ws + cap_mc_row_pdown(m, m->offering_provider[g + 2]) * l.stride;
+            l.ws + cap_mc_row_pdown(m, m->offering_provider[g + 2]) * l.ws_stride;
         const double *CAP_MC_RESTRICT p3 =
-            l.ws + cap_mc_row_pdown(m, m->offering_provider[g + 3]) * l.stride;
+            l.ws + cap_mc_row_pdown(m, m->offering_provider[g + 3]) * l.ws_stride;
         if ((thr[0] | thr[1] | thr[2] | thr[3]) == 0) {
             for (int j = l.lane_begin; j < l.lane_end; j++) {
                 a0[j] = p0[j] != 0.0 ? 0.0 : av0;
@@ -460,7 +462,7 @@ CAP_MC_HD void cap_mc_draw_outages(const cap_mc_model *m, cap_mc_lanes l, int t)
 CAP_MC_HD void cap_mc_deliver(const cap_mc_model *m, cap_mc_lanes l, int t)
 {
     for (int w = 0; w < m->workload_count; w++) {
-        double *CAP_MC_RESTRICT d = l.ws + cap_mc_row_d(m, w) * l.stride;
+        double *CAP_MC_RESTRICT d = l.ws + cap_mc_row_d(m, w) * l.ws_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++)
             d[j] = 0.0;
         int64_t begin = m->delivery_start[t * m->workload_count + w];
@@ -468,7 +470,7 @@ CAP_MC_HD void cap_mc_deliver(const cap_mc_model *m, cap_mc_lanes l, int t)
         for (int64_t e = begin; e < end; e++) {
             double coef = m->delivery_coef[e];
             const double *CAP_MC_RESTRICT a =
-                l.ws + cap_mc_row_a(m, m->delivery_offering[e]) * l.stride;
+                l.ws + cap_mc_row_a(m, m->delivery_offering[e]) * l.ws_stride;
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 d[j] += coef * a[j];
         }
@@ -504,7 +506,7 @@ CAP_MC_HD void cap_mc_greedy_recourse(const cap_mc_model *m, cap_mc_lanes l, int
     int W = m->workload_count, O = m->offering_count, T = m->period_count;
     for (int i = 0; i < W; i++) {
         int w = m->priority[i];
-        double *CAP_MC_RESTRICT left = l.ws + cap_mc_row_short(m, w) * l.stride;
+        double *CAP_MC_RESTRICT left = l.ws + cap_mc_row_short(m, w) * l.ws_stride;
         int64_t begin = m->recourse_start[t * W + w], end = m->recourse_start[t * W + w + 1];
         for (int64_t e = begin; e < end; e++) {
             int short_lanes = 0; /* a separate loop: folded into the next, it won't vectorise */
@@ -514,8 +516,8 @@ CAP_MC_HD void cap_mc_greedy_recourse(const cap_mc_model *m, cap_mc_lanes l, int
                 break;
             int o = m->recourse_offering[e];
             double thr = m->thr[w * O + o], price_hours = m->price_hours[o * T + t];
-            const double *CAP_MC_RESTRICT a = l.ws + cap_mc_row_a(m, o) * l.stride;
-            double *CAP_MC_RESTRICT spare = l.ws + cap_mc_row_spare(m, o) * l.stride;
+            const double *CAP_MC_RESTRICT a = l.ws + cap_mc_row_a(m, o) * l.ws_stride;
+            double *CAP_MC_RESTRICT spare = l.ws + cap_mc_row_spare(m, o) * l.ws_stride;
             for (int j = l.lane_begin; j < l.lane_end; j++) {
                 double lf = left[j], sp = spare[j], c = cost[j];
                 bool active = lf > 0.0 && sp > 0.0;
@@ -536,21 +538,21 @@ CAP_MC_HD void cap_mc_settle(const cap_mc_model *m, cap_mc_lanes l, int t, int k
     int W = m->workload_count, O = m->offering_count, T = m->period_count;
     double scale = m->scales[k];
     for (int w = 0; w < W; w++) {
-        const double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.stride;
-        const double *CAP_MC_RESTRICT d = l.ws + cap_mc_row_d(m, w) * l.stride;
-        double *CAP_MC_RESTRICT sh = l.ws + cap_mc_row_short(m, w) * l.stride;
+        const double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.ws_stride;
+        const double *CAP_MC_RESTRICT d = l.ws + cap_mc_row_d(m, w) * l.ws_stride;
+        double *CAP_MC_RESTRICT sh = l.ws + cap_mc_row_short(m, w) * l.ws_stride;
         double demand = m->demand[w * T + t];
         for (int j = l.lane_begin; j < l.lane_end; j++) {
             double gap = cap_mc_demanded(mult[j], demand, scale) - d[j];
             sh[j] = gap > 0.0 ? gap : 0.0;
         }
     }
-    double *CAP_MC_RESTRICT cost = l.rec + cap_mc_rec_cost(m, k) * l.stride;
+    double *CAP_MC_RESTRICT cost = l.rec + cap_mc_rec_cost(m, k) * l.rec_stride;
     if (m->greedy) {
         for (int o = 0; o < O; o++) {
             double cap = m->spare_capacity[o * T + t];
-            const double *CAP_MC_RESTRICT a = l.ws + cap_mc_row_a(m, o) * l.stride;
-            double *CAP_MC_RESTRICT spare = l.ws + cap_mc_row_spare(m, o) * l.stride;
+            const double *CAP_MC_RESTRICT a = l.ws + cap_mc_row_a(m, o) * l.ws_stride;
+            double *CAP_MC_RESTRICT spare = l.ws + cap_mc_row_spare(m, o) * l.ws_stride;
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 spare[j] = a[j] > 0.0 ? cap : 0.0;
         }
@@ -558,11 +560,11 @@ CAP_MC_HD void cap_mc_settle(const cap_mc_model *m, cap_mc_lanes l, int t, int k
     }
     double hours = m->hours[t];
     for (int w = 0; w < W; w++) {
-        const double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.stride;
-        const double *CAP_MC_RESTRICT sh = l.ws + cap_mc_row_short(m, w) * l.stride;
-        double *CAP_MC_RESTRICT rec_short = l.rec + cap_mc_rec_short(m, k, w, t) * l.stride;
-        double *CAP_MC_RESTRICT unmet = l.rec + cap_mc_rec_unmet(m, k, w) * l.stride;
-        double *CAP_MC_RESTRICT any = l.rec + cap_mc_rec_any(m, k, w) * l.stride;
+        const double *CAP_MC_RESTRICT mult = l.ws + cap_mc_row_m(m, w) * l.ws_stride;
+        const double *CAP_MC_RESTRICT sh = l.ws + cap_mc_row_short(m, w) * l.ws_stride;
+        double *CAP_MC_RESTRICT rec_short = l.rec + cap_mc_rec_short(m, k, w, t) * l.rec_stride;
+        double *CAP_MC_RESTRICT unmet = l.rec + cap_mc_rec_unmet(m, k, w) * l.rec_stride;
+        double *CAP_MC_RESTRICT any = l.rec + cap_mc_rec_any(m, k, w) * l.rec_stride;
         double demand = m->demand[w * T + t], pen = m->penalty_hours[w * T + t];
         /* Four loops, not one: gcc vectorises loops with few pointers to check for aliasing. */
         for (int j = l.lane_begin; j < l.lane_end; j++)
@@ -580,12 +582,12 @@ CAP_MC_HD void cap_mc_settle(const cap_mc_model *m, cap_mc_lanes l, int t, int k
 CAP_MC_HD void cap_mc_records_start(const cap_mc_model *m, cap_mc_lanes l)
 {
     for (int k = 0; k < m->scale_count; k++) {
-        double *CAP_MC_RESTRICT cost = l.rec + cap_mc_rec_cost(m, k) * l.stride;
+        double *CAP_MC_RESTRICT cost = l.rec + cap_mc_rec_cost(m, k) * l.rec_stride;
         for (int j = l.lane_begin; j < l.lane_end; j++)
             cost[j] = m->plan_cost;
         for (int w = 0; w < m->workload_count; w++) {
-            double *CAP_MC_RESTRICT unmet = l.rec + cap_mc_rec_unmet(m, k, w) * l.stride;
-            double *CAP_MC_RESTRICT any = l.rec + cap_mc_rec_any(m, k, w) * l.stride;
+            double *CAP_MC_RESTRICT unmet = l.rec + cap_mc_rec_unmet(m, k, w) * l.rec_stride;
+            double *CAP_MC_RESTRICT any = l.rec + cap_mc_rec_any(m, k, w) * l.rec_stride;
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 unmet[j] = any[j] = 0.0;
         }

@@ -561,13 +561,18 @@ Test(mc, cuda_matches_cpu)
     o.scales = scales, o.scale_count = 2;
     cap_mc_result *cpu = run_ok(&pb, &o);
     o.backend = CAP_MC_BACKEND_CUDA;
-    o.cuda_variant = CAP_MC_CUDA_FUSED;
     o.chunk = 2 * 4096;
-    cap_mc_result *fused = run_ok(&pb, &o);
-    cr_expect_str_eq(fused->backend, "cuda");
     /* Same formulas, no contraction: expected bit-for-bit; asserted within 1e-12 and
-     * 2 samples' worth of probability (docs/monte-carlo.md). */
-    expect_results_match(cpu, fused, 1e-12, 2.0, "cuda fused");
+     * 2 samples' worth of probability (docs/monte-carlo.md). Every workspace layout. */
+    const cap_mc_cuda_variant fused_variants[] = {CAP_MC_CUDA_FUSED, CAP_MC_CUDA_FUSED_SHARED,
+                                                  CAP_MC_CUDA_FUSED_BLOCK, CAP_MC_CUDA_FUSED_CHUNK};
+    for (size_t i = 0; i < sizeof fused_variants / sizeof *fused_variants; i++) {
+        o.cuda_variant = fused_variants[i];
+        cap_mc_result *fused = run_ok(&pb, &o);
+        cr_expect_str_eq(fused->backend, "cuda");
+        expect_results_match(cpu, fused, 1e-12, 2.0, fused->device);
+        cap_mc_result_free(fused);
+    }
     o.cuda_variant = CAP_MC_CUDA_GEMM;
     o.chunk = 0;
     cap_mc_result *gemm = run_ok(&pb, &o);
@@ -579,7 +584,6 @@ Test(mc, cuda_matches_cpu)
     cr_expect(fabs(gemm_hist->scales[0].cost.p95 - cpu->scales[0].cost.p95) <=
               gemm_hist->scales[0].cost.quantile_error * 1.001 + 1e-6);
     cap_mc_result_free(cpu);
-    cap_mc_result_free(fused);
     cap_mc_result_free(gemm);
     cap_mc_result_free(gemm_hist);
 }
