@@ -356,34 +356,49 @@ static int check_cuda_matches_cpu(int W, int O, int P, int T, int threads, bool 
     o.scales = scales, o.scale_count = 2;
     o.recourse = greedy ? CAP_MC_RECOURSE_GREEDY : CAP_MC_RECOURSE_NONE;
     o.backend = CAP_MC_BACKEND_CPU;
-    cap_mc_result *cpu = NULL;
+    cap_mc_result *cpu[2] = {NULL, NULL};
     char error[256];
     int failures = 0;
-    if (cap_mc_run(&b.p, &o, &cpu, error, sizeof error) != CAP_MC_OK) {
-        fprintf(stderr, "check: cpu: %s\n", error);
-        problem_free(&b);
-        return 1;
+    int64_t exact_bytes = o.exact_quantile_bytes;
+    for (int h = 0; h < 2; h++) { /* h = 1: no exact-quantile memory, two passes */
+        o.exact_quantile_bytes = h ? 0 : exact_bytes;
+        if (cap_mc_run(&b.p, &o, &cpu[h], error, sizeof error) != CAP_MC_OK) {
+            fprintf(stderr, "check: cpu: %s\n", error);
+            cap_mc_result_free(cpu[0]);
+            problem_free(&b);
+            return 1;
+        }
     }
-    for (int v = 0; v < CUDA_VARIANTS; v++) {
+    for (int v = 0; v < 2 * CUDA_VARIANTS; v++) {
+        int h = v / CUDA_VARIANTS;
+        const char *name = cuda_variants[v % CUDA_VARIANTS].name;
+        double tol = cuda_variants[v % CUDA_VARIANTS].tol;
+        o.exact_quantile_bytes = h ? 0 : exact_bytes;
         o.backend = CAP_MC_BACKEND_CUDA;
-        o.cuda_variant = cuda_variants[v].variant;
+        o.cuda_variant = cuda_variants[v % CUDA_VARIANTS].variant;
         o.chunk = v % 2 ? 4096 : 0; /* several chunks for some */
         cap_mc_result *gpu = NULL;
         if (cap_mc_run(&b.p, &o, &gpu, error, sizeof error) != CAP_MC_OK) {
-            printf("check: %dx%dx%d %s: %s: FAILED\n", W, O, T, cuda_variants[v].name, error);
+            printf("check: %dx%dx%d %s: %s: FAILED\n", W, O, T, name, error);
             failures++;
             continue;
         }
-        comparison c = compare_results(cpu, gpu);
-        bool ok = c.worst <= cuda_variants[v].tol && c.worst_counts <= 2.0;
-        printf("check: %dx%dx%d seed %llu, %lld samples, cuda %-12s (%s): %d/%d statistics "
-               "bit-identical, worst relative %.2g, worst probability %.0f samples: %s\n",
-               W, O, T, (unsigned long long)fresh, (long long)o.samples, cuda_variants[v].name,
-               gpu->device, c.identical, c.compared, c.worst, c.worst_counts, ok ? "ok" : "FAILED");
+        comparison c = compare_results(cpu[h], gpu);
+        /* with histogram quantiles, GEMM rounding may move a value across a bin edge: then
+         * within the stated error (a bin), not 1e-9 */
+        bool ok =
+            (c.worst <= tol || (h && tol > 1e-12 && c.worst <= 1e-3)) && c.worst_counts <= 2.0;
+        printf("check: %dx%dx%d seed %llu, %lld samples, %s, cuda %-12s (%s): %d/%d "
+               "statistics bit-identical, worst relative %.2g, worst probability %.0f samples: "
+               "%s\n",
+               W, O, T, (unsigned long long)fresh, (long long)o.samples, h ? "two passes" : "exact",
+               name, gpu->device, c.identical, c.compared, c.worst, c.worst_counts,
+               ok ? "ok" : "FAILED");
         failures += !ok;
         cap_mc_result_free(gpu);
     }
-    cap_mc_result_free(cpu);
+    cap_mc_result_free(cpu[0]);
+    cap_mc_result_free(cpu[1]);
     problem_free(&b);
     return failures;
 }

@@ -567,6 +567,145 @@ static double p95_sparse(double *nonzero, int64_t count, int64_t n)
     return zeros > r ? 0.0 : select_rank(nonzero, 0, count, r - zeros);
 }
 
+/* Exact cost quantiles, CVaR95 and the coarse histogram from the kept costs, in two
+ * parallel passes over them instead of a serial selection over all n (1.3 s for 1e8 costs
+ * against about 0.1 s). Pass 1 counts the costs in CAP_MC_SELECT_BINS equal bins over
+ * [min, max] (the bin index is monotone in the value, so bins hold consecutive ranks) and
+ * fills the coarse histogram; pass 2 copies out the few bins that hold a wanted rank and
+ * sums everything above the CVaR tail's bin; selection then runs inside those bins only.
+ * Work is cut into fixed blocks of CAP_MC_SELECT_BLOCK costs whose results are combined in
+ * block order, so every figure is the same for any thread count. */
+#define CAP_MC_SELECT_BINS  65536
+#define CAP_MC_SELECT_BLOCK ((int64_t)1 << 20)
+
+typedef struct {
+    double sum, c; /* Neumaier: value sum + c */
+} cap_mc_ksum;
+
+static void ksum_add(cap_mc_ksum *k, double x)
+{
+    double t = k->sum + x;
+    k->c += fabs(k->sum) >= fabs(x) ? (k->sum - t) + x : (x - t) + k->sum;
+    k->sum = t;
+}
+
+static int64_t select_bin(double x, double lo, double inv_width)
+{
+    double f = (x - lo) * inv_width;
+    return f >= (double)(CAP_MC_SELECT_BINS - 1) ? CAP_MC_SELECT_BINS - 1
+                                                 : (f > 0.0 ? (int64_t)f : 0);
+}
+
+int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
+                                 cap_mc_scale_result *s)
+{
+    cap_mc_cost_stats *c = &s->cost;
+    int64_t blocks = (n + CAP_MC_SELECT_BLOCK - 1) / CAP_MC_SELECT_BLOCK;
+    int hbins = s->histogram_bins;
+    double inv_width = hi > lo ? (double)CAP_MC_SELECT_BINS / (hi - lo) : 0.0;
+    double coarse_inv = hi > lo ? (double)hbins / (hi - lo) : 0.0;
+    /* per block: bin counts, coarse counts */
+    int32_t *counts = calloc((size_t)(blocks * CAP_MC_SELECT_BINS), sizeof(int32_t));
+    int64_t *coarse = calloc((size_t)(blocks * hbins), sizeof(int64_t));
+    if (!counts || !coarse) {
+        free(counts), free(coarse);
+        return -1;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t end = (b + 1) * CAP_MC_SELECT_BLOCK < n ? (b + 1) * CAP_MC_SELECT_BLOCK : n;
+        int32_t *cb = counts + b * CAP_MC_SELECT_BINS;
+        int64_t *hb = coarse + b * hbins;
+        for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
+            cb[select_bin(a[i], lo, inv_width)]++;
+            int64_t k = cap_mc_bin(a[i], lo, coarse_inv, hbins);
+            hb[k < 0 ? 0 : k]++;
+        }
+    }
+    for (int64_t b = 0; b < blocks; b++)
+        for (int k = 0; k < hbins; k++)
+            s->histogram[k] += coarse[b * hbins + k];
+    free(coarse);
+    /* the wanted ranks and the bins that hold them */
+    enum { R5, R50, R95, R99, TAIL, WANTED };
+    int64_t rank[WANTED] = {quantile_rank(n, 5), quantile_rank(n, 50), quantile_rank(n, 95),
+                            quantile_rank(n, 99), n - (n * 5 + 99) / 100};
+    if (rank[TAIL] < rank[R95]) /* the worst ceil(5% N) start at TAIL */
+        rank[TAIL] = rank[R95];
+    int64_t *total = calloc(CAP_MC_SELECT_BINS, sizeof(int64_t));
+    if (!total) {
+        free(counts);
+        return -1;
+    }
+    for (int64_t b = 0; b < blocks; b++)
+        for (int64_t k = 0; k < CAP_MC_SELECT_BINS; k++)
+            total[k] += counts[b * CAP_MC_SELECT_BINS + k];
+    int64_t bin[WANTED], below[WANTED], len[WANTED];
+    for (int w = 0; w < WANTED; w++) {
+        int64_t seen = 0, k = 0;
+        while (seen + total[k] <= rank[w])
+            seen += total[k++];
+        bin[w] = k, below[w] = seen, len[w] = total[k];
+    }
+    /* each wanted bin's values, in index order: block b writes at its prefix offset */
+    double *values[WANTED] = {NULL};
+    int64_t *offset = calloc((size_t)(blocks * WANTED), sizeof(int64_t));
+    cap_mc_ksum *above = calloc((size_t)blocks, sizeof(cap_mc_ksum));
+    bool ok = offset && above;
+    for (int w = 0; ok && w < WANTED; w++) {
+        values[w] = malloc((size_t)(total[bin[w]] > 0 ? total[bin[w]] : 1) * sizeof(double));
+        ok = values[w] != NULL;
+        for (int64_t b = 0, at = 0; ok && b < blocks; b++) {
+            offset[b * WANTED + w] = at;
+            at += counts[b * CAP_MC_SELECT_BINS + bin[w]];
+        }
+    }
+    free(total);
+    free(counts);
+    if (!ok) {
+        for (int w = 0; w < WANTED; w++)
+            free(values[w]);
+        free(offset), free(above);
+        return -1;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t end = (b + 1) * CAP_MC_SELECT_BLOCK < n ? (b + 1) * CAP_MC_SELECT_BLOCK : n;
+        int64_t *at = offset + b * WANTED;
+        cap_mc_ksum sum = {0.0, 0.0};
+        for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
+            int64_t k = select_bin(a[i], lo, inv_width);
+            if (k > bin[TAIL])
+                ksum_add(&sum, a[i]);
+            for (int w = 0; w < WANTED; w++)
+                if (k == bin[w])
+                    values[w][at[w]++] = a[i];
+        }
+        above[b] = sum;
+    }
+    double *q[] = {&c->p5, &c->p50, &c->p95, &c->p99};
+    for (int w = R5; w <= R99; w++)
+        *q[w] = select_rank(values[w], 0, len[w], rank[w] - below[w]);
+    /* CVaR95: everything above the tail's bin, then the top of that bin */
+    int64_t k = rank[TAIL] - below[TAIL];
+    select_rank(values[TAIL], 0, len[TAIL], k);
+    cap_mc_ksum tail = {0.0, 0.0};
+    for (int64_t b = 0; b < blocks; b++) {
+        ksum_add(&tail, above[b].sum);
+        tail.c += above[b].c;
+    }
+    for (int64_t i = k; i < len[TAIL]; i++)
+        ksum_add(&tail, values[TAIL][i]);
+    c->cvar95 = (tail.sum + tail.c) / (double)(n - rank[TAIL]);
+    c->quantiles_exact = true;
+    c->quantile_error = 0.0;
+    for (int w = 0; w < WANTED; w++)
+        free(values[w]);
+    free(offset), free(above);
+    return 0;
+}
+
+/* The serial fallback (and the reference the bins must agree with). */
 static void cost_quantiles_exact(double *a, int64_t n, cap_mc_cost_stats *c)
 {
     int64_t r5 = quantile_rank(n, 5), r50 = quantile_rank(n, 50), r95 = quantile_rank(n, 95),
@@ -720,6 +859,8 @@ static int run_chunks(run_state *rs, cap_mc_job_kind kind, char *error, int erro
         job.sparse = rs->sparse, job.sparse_count = rs->sparse_count;
         job.sparse_row0 = m->scale_count, job.sparse_rows = rs->sparse_rows;
         job.hist = &rs->hist;
+        job.second_pass = rs->passes == 2;
+        job.total_samples = rs->samples;
         job.cancel = rs->options->cancel;
         int status = rs->backend->run(rs->backend, &job, error, error_size);
         if (status != CAP_MC_OK)
@@ -908,9 +1049,7 @@ static void finish_quantile(const run_state *rs, int k, int64_t i, cap_mc_result
     int64_t n = rs->samples;
     cap_mc_scale_result *s = &r->scales[k];
     if (i == 0 && rs->exact_cost) {
-        double *costs = rs->store + (size_t)cap_mc_rec_cost(m, k) * (size_t)n;
-        coarse_from_store(costs, n, s);
-        cost_quantiles_exact(costs, n, &s->cost);
+        return; /* cap_mc_cost_quantiles_binned, before the tasks */
     } else if (i == 0) {
         hist_view fine = hist_view_of(rs, rs->fine_cost_row + k);
         hist_view coarse = hist_view_of(rs, rs->coarse_cost_row + k);
@@ -1023,8 +1162,19 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
 
     int threads = options->threads > 0 ? options->threads : omp_get_max_threads();
     int64_t tasks = 1 + (int64_t)W * (T + 1);
-    for (int k = 0; k < S; k++)
+    for (int k = 0; k < S; k++) {
         finish_moments(&rs, k, result);
+        if (!rs.exact_cost)
+            continue;
+        double *costs = rs.store + (size_t)cap_mc_rec_cost(m, k) * (size_t)rs.samples;
+        cap_mc_scale_result *sk = &result->scales[k];
+        if (cap_mc_cost_quantiles_binned(costs, rs.samples, sk->cost.min, sk->cost.max, threads,
+                                         sk) != 0) {
+            memset(sk->histogram, 0, (size_t)sk->histogram_bins * sizeof(int64_t));
+            coarse_from_store(costs, rs.samples, sk);
+            cost_quantiles_exact(costs, rs.samples, &sk->cost);
+        }
+    }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t i = 0; i < S * tasks; i++)
         finish_quantile(&rs, (int)(i / tasks), i % tasks, result);

@@ -219,9 +219,13 @@ enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
  * a block-wide lane array in shared memory (SHARED) or in the block's own slice of `ws`
  * (BLOCK: ws_rows * blockDim doubles per block, so the blocks in flight touch a compact
  * region), or the chunk-wide array (CHUNK). */
+#ifndef CAP_CUDA_FUSED_MIN_BLOCKS /* resident blocks the register budget must allow */
+#define CAP_CUDA_FUSED_MIN_BLOCKS 1
+#endif
 template <int PLACE>
-__global__ void cap_mc_fused_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride,
-                                    int lanes, uint64_t first_sample, int64_t ws_rows)
+__global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_FUSED_MIN_BLOCKS)
+    cap_mc_fused_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride, int lanes,
+                        uint64_t first_sample, int64_t ws_rows)
 {
     extern __shared__ double shared_ws[];
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
@@ -364,6 +368,9 @@ typedef struct {
     cublasHandle_t blas;
     bool have_blas;
     /* pass 2 */
+    bool kept_tried;
+    double *kept; /* [store rows][kept_pitch]: pass 1's records, binned in pass 2 */
+    int64_t kept_rows, kept_pitch;
     bool hist_ready;
     int hist_rows;
     int64_t *d_row, *d_bins, *d_offset;
@@ -482,6 +489,7 @@ static void cuda_free(cap_mc_backend *backend)
         cudaFree(st->d_row), cudaFree(st->d_bins), cudaFree(st->d_offset);
         cudaFree(st->d_lo), cudaFree(st->d_inv_width), cudaFree(st->d_counts);
         cudaFree(st->d_at_min);
+        cudaFree(st->kept);
         if (st->have_blas)
             cap_blas.destroy(st->blas);
         free(st->staging);
@@ -514,8 +522,11 @@ static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error
 /* Fused kernel layout. SHARED takes the block size (128, 64 or 32 threads) that keeps the
  * most warps resident per multiprocessor, its workspace (ws_rows doubles a thread) within
  * the opt-in shared-memory limit; CAP_MC_CUDA_FUSED uses it when at least
- * CAP_CUDA_SHARED_MIN_WARPS warps fit, and otherwise the per-block slice of device memory. */
-#define CAP_CUDA_SHARED_MIN_WARPS 4
+ * CAP_CUDA_SHARED_MIN_WARPS warps fit, and otherwise the per-block slice of device memory.
+ * Measured on an H100 (2026-11-23, bench_mc): with 16 warps (W 4, O 12) shared and the
+ * per-block slice ran alike; with 6 warps (W 8, O 40) shared was 25% slower, with 2 warps
+ * (W 24, O 120) 4x slower: the kernel needs warps in flight more than it needs the cache. */
+#define CAP_CUDA_SHARED_MIN_WARPS 16
 
 static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
                                int error_size)
@@ -675,6 +686,33 @@ static int copy_sparse(cuda_state *st, const cap_mc_job *job, int lanes, char *e
     return CAP_MC_OK;
 }
 
+/* Before pass 1 of a two-pass run: keep the record rows pass 2 reads (costs, unmet hours,
+ * shortfalls) of every sample in device memory when they take at most half of what is
+ * free, so pass 2 bins them instead of simulating every sample again (same values, so the
+ * same histograms). Otherwise, or when the allocation fails, pass 2 simulates again. */
+#define CAP_CUDA_KEEP_FRACTION 0.5
+
+static void keep_records(cuda_state *st, int64_t samples)
+{
+    st->kept_tried = true;
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+        cudaGetLastError();
+        return;
+    }
+    int64_t rows = cap_mc_rec_store_rows(&st->model);
+    double bytes = (double)rows * (double)samples * sizeof(double);
+    if (bytes > CAP_CUDA_KEEP_FRACTION * (double)free_bytes)
+        return;
+    if (cudaMalloc((void **)&st->kept, (size_t)bytes) != cudaSuccess) {
+        cudaGetLastError();
+        st->kept = NULL;
+        return;
+    }
+    st->kept_rows = rows;
+    st->kept_pitch = samples;
+}
+
 static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size)
 {
     cuda_state *st = (cuda_state *)backend->state;
@@ -684,8 +722,13 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
         return flush_histograms(st, job->hist, error, error_size);
     int lanes = (int)job->sample_count;
     uint64_t first = (uint64_t)job->first_sample;
+    int status = CAP_MC_OK;
+    if (job->kind == CAP_MC_JOB_MOMENTS && job->second_pass && !st->kept_tried)
+        keep_records(st, job->total_samples);
+    bool replay = job->kind == CAP_MC_JOB_HISTOGRAM && st->kept;
     prof_mark(st, -1);
-    int status = st->variant == CAP_MC_CUDA_GEMM
+    if (!replay)
+        status = st->variant == CAP_MC_CUDA_GEMM
                      ? simulate_gemm(st, lanes, first, error, error_size)
                      : simulate_fused(st, lanes, first, error, error_size);
     if (status != CAP_MC_OK)
@@ -695,10 +738,13 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
         if (!st->hist_ready && (status = prepare_histograms(st, job->hist, error, error_size)))
             return status;
         if (st->hist_rows > 0) {
+            /* pass 2 bins pass 1's kept records, or the records just simulated again */
+            const double *rec = replay ? st->kept + job->first_sample : st->rec;
+            int64_t pitch = replay ? st->kept_pitch : st->stride;
             dim3 grid(grid_for(lanes), st->hist_rows < 65535 ? st->hist_rows : 65535);
             cap_mc_histogram_kernel<<<grid, CAP_CUDA_THREADS>>>(
-                st->rec, st->stride, lanes, st->hist_rows, st->d_row, st->d_lo, st->d_inv_width,
-                st->d_bins, st->d_offset, st->d_counts, st->d_at_min);
+                rec, pitch, lanes, st->hist_rows, st->d_row, st->d_lo, st->d_inv_width, st->d_bins,
+                st->d_offset, st->d_counts, st->d_at_min);
             CAP_CUDA_CHECK(cudaGetLastError());
         }
         CAP_CUDA_CHECK(cudaDeviceSynchronize());
@@ -718,6 +764,11 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_d, st->pd, pd_bytes, cudaMemcpyDeviceToHost));
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_c, st->pc, pc_bytes, cudaMemcpyDeviceToHost));
     prof_mark(st, PROF_PARTIALS);
+    if (st->kept)
+        CAP_CUDA_CHECK(cudaMemcpy2D(
+            st->kept + job->first_sample, (size_t)st->kept_pitch * sizeof(double), st->rec,
+            (size_t)st->stride * sizeof(double), (size_t)lanes * sizeof(double),
+            (size_t)st->kept_rows, cudaMemcpyDeviceToDevice));
     if (job->store && job->store_rows > 0)
         CAP_CUDA_CHECK(cudaMemcpy2D(
             job->store + job->first_sample, (size_t)job->store_pitch * sizeof(double), st->rec,

@@ -51,6 +51,11 @@ typedef struct {
     int64_t *sparse_count;
     int64_t sparse_row0, sparse_rows;
     const cap_mc_hist *hist; /* HISTOGRAM and FLUSH */
+    /* MOMENTS: a HISTOGRAM pass over the same samples follows, reading only record rows
+     * below cap_mc_rec_store_rows. A backend may keep those rows of every sample (of
+     * job->total_samples) and bin them in pass 2 instead of simulating again. */
+    bool second_pass;
+    int64_t total_samples;
     /* Optional: once *cancel is set a backend may skip the rest of the job (the CPU one
      * checks before each block, so Ctrl-C stops within a block, not a whole chunk); the
      * caller then discards the job's results. */
@@ -75,6 +80,14 @@ int cap_mc_backend_cpu_create(const cap_mc_model *model, const cap_mc_options *o
                               cap_mc_backend **out, char *error, int error_size);
 int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *options,
                                cap_mc_backend **out, char *error, int error_size);
+
+/* Exact cost quantiles (p5, p50, p95, p99: the ceil(qN)-th smallest), CVaR95 (mean of the
+ * ceil(5% N) largest) and the coarse histogram (s->histogram_bins bins over [lo, hi], added
+ * into s->histogram) of a[0..n), n >= 1, whose minimum and maximum are lo and hi. Parallel
+ * on `threads` threads, the same figures for any thread count; a is not modified. Returns
+ * 0, or -1 when out of memory. */
+int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
+                                 cap_mc_scale_result *s);
 
 /* Device count with the reason when it is 0 (message may be NULL). */
 int cap_mc_cuda_probe(char *message, int message_size);

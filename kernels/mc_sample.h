@@ -354,6 +354,19 @@ CAP_MC_HD void cap_mc_correlate(const cap_mc_model *m, cap_mc_lanes l)
         return;
     for (int i = 0; i < W; i++) {
         double *CAP_MC_RESTRICT z = l.ws + cap_mc_row_z(m, i) * l.ws_stride;
+#if defined(__CUDA_ARCH__)
+        /* One lane a thread: the sum stays in a register instead of a read-modify-write of
+         * the workspace per term. The same operations in the same order, so the same bits. */
+        for (int j = l.lane_begin; j < l.lane_end; j++) {
+            double sum = 0.0;
+            for (int k = 0; k <= i; k++) {
+                double coef = m->chol[i * W + k];
+                if (coef != 0.0)
+                    sum += coef * l.ws[cap_mc_row_n(m, k) * l.ws_stride + j];
+            }
+            z[j] = sum;
+        }
+#else
         for (int j = l.lane_begin; j < l.lane_end; j++)
             z[j] = 0.0;
         for (int k = 0; k <= i; k++) {
@@ -364,6 +377,7 @@ CAP_MC_HD void cap_mc_correlate(const cap_mc_model *m, cap_mc_lanes l)
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 z[j] += coef * n[j];
         }
+#endif
     }
 }
 
@@ -463,10 +477,19 @@ CAP_MC_HD void cap_mc_deliver(const cap_mc_model *m, cap_mc_lanes l, int t)
 {
     for (int w = 0; w < m->workload_count; w++) {
         double *CAP_MC_RESTRICT d = l.ws + cap_mc_row_d(m, w) * l.ws_stride;
-        for (int j = l.lane_begin; j < l.lane_end; j++)
-            d[j] = 0.0;
         int64_t begin = m->delivery_start[t * m->workload_count + w];
         int64_t end = m->delivery_start[t * m->workload_count + w + 1];
+#if defined(__CUDA_ARCH__) /* the sum in a register, as in cap_mc_correlate */
+        for (int j = l.lane_begin; j < l.lane_end; j++) {
+            double sum = 0.0;
+            for (int64_t e = begin; e < end; e++)
+                sum += m->delivery_coef[e] *
+                       l.ws[cap_mc_row_a(m, m->delivery_offering[e]) * l.ws_stride + j];
+            d[j] = sum;
+        }
+#else
+        for (int j = l.lane_begin; j < l.lane_end; j++)
+            d[j] = 0.0;
         for (int64_t e = begin; e < end; e++) {
             double coef = m->delivery_coef[e];
             const double *CAP_MC_RESTRICT a =
@@ -474,6 +497,7 @@ CAP_MC_HD void cap_mc_deliver(const cap_mc_model *m, cap_mc_lanes l, int t)
             for (int j = l.lane_begin; j < l.lane_end; j++)
                 d[j] += coef * a[j];
         }
+#endif
     }
 }
 
@@ -548,7 +572,13 @@ CAP_MC_HD void cap_mc_settle(const cap_mc_model *m, cap_mc_lanes l, int t, int k
         }
     }
     double *CAP_MC_RESTRICT cost = l.rec + cap_mc_rec_cost(m, k) * l.rec_stride;
-    if (m->greedy) {
+    int short_lanes = 0; /* recourse changes nothing unless some lane falls short */
+    for (int w = 0; m->greedy && w < W; w++) {
+        const double *CAP_MC_RESTRICT sh = l.ws + cap_mc_row_short(m, w) * l.ws_stride;
+        for (int j = l.lane_begin; j < l.lane_end; j++)
+            short_lanes += sh[j] > 0.0;
+    }
+    if (short_lanes > 0) {
         for (int o = 0; o < O; o++) {
             double cap = m->spare_capacity[o * T + t];
             const double *CAP_MC_RESTRICT a = l.ws + cap_mc_row_a(m, o) * l.ws_stride;

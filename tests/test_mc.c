@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "mc.h"
+#include "mc_internal.h"
 #include "mc_sample.h"
 
 #define PI 3.14159265358979323846
@@ -544,6 +545,72 @@ Test(mc, histogram_quantiles_within_stated_error)
     cap_mc_result_free(hist);
 }
 
+/* ---- exact cost quantiles by bins, against a sort -------------------------------------------- */
+
+static int compare_doubles(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+Test(mc, binned_exact_quantiles_match_a_sort)
+{
+    const int64_t sizes[] = {1, 2, 7, 100, 100003, 3 * 1048576 + 17};
+    uint64_t state = 12345;
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+        int64_t n = sizes[z];
+        double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
+        cr_assert(a && sorted);
+        for (int64_t i = 0; i < n; i++) { /* lognormal-ish, with ties and a heavy tail */
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            double u = ((double)(state >> 11) + 0.5) * 0x1p-53;
+            double x = 1e9 * exp(2.0 * (u - 0.5)) / (1.0 - 0.99 * u);
+            a[i] = i % 5 == 0 ? floor(x / 1e8) * 1e8 : x;
+        }
+        memcpy(sorted, a, (size_t)n * sizeof *a);
+        qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
+        double lo = sorted[0], hi = sorted[n - 1];
+        const int pct[4] = {5, 50, 95, 99};
+        double want[4];
+        for (int q = 0; q < 4; q++) { /* the ceil(qN)-th smallest */
+            int64_t k = (n * pct[q] + 99) / 100;
+            want[q] = sorted[(k < 1 ? 1 : k) - 1];
+        }
+        int64_t worst = (n * 5 + 99) / 100;
+        long double tail = 0.0L;
+        for (int64_t i = n - worst; i < n; i++)
+            tail += sorted[i];
+        double cvar = (double)(tail / (long double)worst);
+        int64_t coarse[10] = {0};
+        double inv = hi > lo ? 10.0 / (hi - lo) : 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t b = cap_mc_bin(a[i], lo, inv, 10);
+            coarse[b < 0 ? 0 : b]++;
+        }
+        cap_mc_scale_result r[2];
+        int64_t hist[2][10];
+        for (int t = 0; t < 2; t++) {
+            memset(&r[t], 0, sizeof r[t]);
+            memset(hist[t], 0, sizeof hist[t]);
+            r[t].histogram = hist[t], r[t].histogram_bins = 10;
+            cr_assert_eq(cap_mc_cost_quantiles_binned(a, n, lo, hi, t ? 4 : 1, &r[t]), 0);
+            const cap_mc_cost_stats *c = &r[t].cost;
+            const double got[4] = {c->p5, c->p50, c->p95, c->p99};
+            for (int q = 0; q < 4; q++)
+                cr_expect_eq(got[q], want[q], "n %lld p%d: %.17g vs %.17g", (long long)n, pct[q],
+                             got[q], want[q]);
+            cr_expect(fabs(c->cvar95 - cvar) <= 1e-13 * fabs(cvar), "n %lld cvar %.17g vs %.17g",
+                      (long long)n, c->cvar95, cvar);
+            cr_expect(c->quantiles_exact);
+            for (int b = 0; b < 10; b++)
+                cr_expect_eq(hist[t][b], coarse[b], "n %lld bin %d", (long long)n, b);
+        }
+        cr_expect(memcmp(&r[0].cost, &r[1].cost, sizeof r[0].cost) == 0,
+                  "n %lld: 1 and 4 threads differ", (long long)n);
+        free(a), free(sorted);
+    }
+}
+
 /* ---- (d) CPU against CUDA ------------------------------------------------------------------ */
 
 Test(mc, cuda_matches_cpu)
@@ -573,6 +640,18 @@ Test(mc, cuda_matches_cpu)
         expect_results_match(cpu, fused, 1e-12, 2.0, fused->device);
         cap_mc_result_free(fused);
     }
+    /* two passes (no exact-quantile memory): pass 2 bins the records kept on the device */
+    cap_mc_options oh = o;
+    oh.backend = CAP_MC_BACKEND_CPU;
+    oh.exact_quantile_bytes = 0;
+    cap_mc_result *cpu_hist = run_ok(&pb, &oh);
+    oh.backend = CAP_MC_BACKEND_CUDA;
+    oh.cuda_variant = CAP_MC_CUDA_FUSED;
+    cap_mc_result *fused_hist = run_ok(&pb, &oh);
+    cr_expect_eq(fused_hist->passes, 2);
+    expect_results_match(cpu_hist, fused_hist, 1e-12, 2.0, "fused, two passes");
+    cap_mc_result_free(cpu_hist);
+    cap_mc_result_free(fused_hist);
     o.cuda_variant = CAP_MC_CUDA_GEMM;
     o.chunk = 0;
     cap_mc_result *gemm = run_ok(&pb, &o);
