@@ -1,10 +1,23 @@
-/* model.c: scenario -> GLPK problem (SPEC §1), built in one glp_load_matrix call.
+/* model.c: scenario -> GLPK problem (SPEC §1), streamed into GLPK row by row.
  *
  * Columns come first, in a fixed order (x by period, workload, offering; then unmet,
- * top-up and unit columns), then rows are emitted period by period with their entries
- * appended to one triplet list, so the build is linear in the number of non-zeros.
+ * top-up and unit columns), then rows are emitted period by period. Each row's entries
+ * go to one reused buffer and from there straight to glp_set_mat_row when the next row
+ * opens, so the build is linear in the number of non-zeros and holds no copy of the
+ * matrix besides GLPK's own. GLPK's lists come out exactly as glp_load_matrix would make
+ * them from the same entries in the same order (row lists in reverse entry order, column
+ * lists in decreasing row order), so the simplex sees the same problem.
  * Rows that cannot bind are left out (a max_share of 1, a min_share of 0, a zero
  * commitment); every other constraint family of SPEC §1 has one row per instance.
+ *
+ * Where the time goes (issue #5, measured on the 2-core development VM): the build is
+ * bounded by memory, not arithmetic. GLPK keeps 56 bytes per non-zero (value, row and
+ * column, four list links) plus about 128 per column, so the generated 50x300x8 model
+ * (0.5M non-zeros) needs 36 MB and the 200x1000x12 one (10M) 0.7 GB, and on that VM the
+ * first touch of every fresh 4 KiB page costs about 11 us. The triplet arrays this build
+ * used to fill before glp_load_matrix were another 16 bytes per non-zero, grown by
+ * copying, and glp_load_matrix walked the matrix twice more to link columns and drop
+ * zeros; both are gone.
  */
 #include "model.h"
 
@@ -12,93 +25,104 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- growable triplet list ------------------------------------------------------------ */
-
-typedef struct {
-    int *ia, *ja;
-    double *ar;
-    long count, capacity; /* entries 1..count are used (GLPK ignores index 0) */
-} triplets;
-
-static bool triplets_push(triplets *t, int row, int column, double value)
-{
-    if (t->count + 1 >= t->capacity) {
-        long capacity = t->capacity ? 2 * t->capacity : 1024;
-        int *ia = realloc(t->ia, (size_t)capacity * sizeof *ia);
-        if (ia)
-            t->ia = ia;
-        int *ja = realloc(t->ja, (size_t)capacity * sizeof *ja);
-        if (ja)
-            t->ja = ja;
-        double *ar = realloc(t->ar, (size_t)capacity * sizeof *ar);
-        if (ar)
-            t->ar = ar;
-        if (!ia || !ja || !ar)
-            return false;
-        t->capacity = capacity;
-    }
-    t->count++;
-    t->ia[t->count] = row;
-    t->ja[t->count] = column;
-    t->ar[t->count] = value;
-    return true;
-}
-
-static void triplets_free(triplets *t)
-{
-    free(t->ia);
-    free(t->ja);
-    free(t->ar);
-}
-
 /* ---- build state ---------------------------------------------------------------------- */
 
 typedef struct {
     cap_model *model;
-    triplets entries;
-    int row_capacity;
-    int *row_type;     /* [row] GLP_LO, GLP_UP, GLP_FX */
-    double *row_bound; /* [row] */
+    int row_capacity; /* of model->rows */
+    /* The open row: its GLPK index (0 = none, or it could not be opened) and its entries in
+     * index[1..length], value[1..length], handed to GLPK when the next row opens. */
+    int row;
+    int length, entry_capacity;
+    int *index;
+    double *value;
+    /* The x columns of one period, which every period has alike: pair k is workload
+     * pair_w[k] on offering pair_o[k], delivering coef[k] H100e per accelerator with
+     * provider pair_p[k]; workload w's pairs are wstart[w] .. wstart[w+1]-1. Period t's
+     * column of pair k is t * pair_count + k + 1 (x columns are numbered first). */
+    int pair_count;
+    int *pair_o, *pair_p, *wstart;
+    double *coef;
     bool failed;
     /* A coefficient or bound overflowed: GLPK must not see it. */
     bool nonfinite;
 } builder;
 
-/* Starts a new row and returns its 1-based index, or 0 when out of memory. */
+/* Hands the open row's entries to GLPK. */
+static void row_flush(builder *b)
+{
+    if (b->row && b->length > 0 && !b->failed && !b->nonfinite)
+        glp_set_mat_row(b->model->lp, b->row, b->length, b->index, b->value);
+    b->model->nonzeros += b->length;
+    b->length = 0;
+    b->row = 0;
+}
+
+/* Closes the open row, starts a new one and returns its 1-based index, or 0 when out of
+ * memory. */
 static int row_open(builder *b, cap_row_kind kind, int a, int period, int type, double bound)
 {
+    row_flush(b);
     cap_model *m = b->model;
+    if (b->failed)
+        return 0;
     if (m->row_count == b->row_capacity) {
         int capacity = b->row_capacity ? 2 * b->row_capacity : 256;
         cap_row_info *rows = realloc(m->rows, (size_t)capacity * sizeof *rows);
-        if (rows)
-            m->rows = rows;
-        int *types = realloc(b->row_type, (size_t)capacity * sizeof *types);
-        if (types)
-            b->row_type = types;
-        double *bounds = realloc(b->row_bound, (size_t)capacity * sizeof *bounds);
-        if (bounds)
-            b->row_bound = bounds;
-        if (!rows || !types || !bounds) {
+        if (!rows) {
             b->failed = true;
             return 0;
         }
+        m->rows = rows;
         b->row_capacity = capacity;
     }
-    if (!isfinite(bound))
-        b->nonfinite = true;
     m->rows[m->row_count] = (cap_row_info){kind, a, period};
-    b->row_type[m->row_count] = type;
-    b->row_bound[m->row_count] = bound;
-    return ++m->row_count;
+    int r = glp_add_rows(m->lp, 1);
+    m->row_count++;
+    if (isfinite(bound))
+        glp_set_row_bnds(m->lp, r, type, bound, bound);
+    else
+        b->nonfinite = true;
+    b->row = r;
+    return r;
 }
 
-static void entry(builder *b, int row, int column, double value)
+/* Adds an entry to the open row; zeros are left out, as GLPK would drop them. */
+static void entry(builder *b, int column, double value)
 {
-    if (!isfinite(value))
+    if (!isfinite(value)) {
         b->nonfinite = true;
-    if (row && column && value != 0.0 && !triplets_push(&b->entries, row, column, value))
-        b->failed = true;
+        return;
+    }
+    if (!b->row || !column || value == 0.0)
+        return;
+    if (b->length + 1 >= b->entry_capacity) {
+        int capacity = b->entry_capacity ? 2 * b->entry_capacity : 1024;
+        int *index = realloc(b->index, (size_t)capacity * sizeof *index);
+        if (index)
+            b->index = index;
+        double *value_ = realloc(b->value, (size_t)capacity * sizeof *value_);
+        if (value_)
+            b->value = value_;
+        if (!index || !value_) {
+            b->failed = true;
+            return;
+        }
+        b->entry_capacity = capacity;
+    }
+    b->length++;
+    b->index[b->length] = column;
+    b->value[b->length] = value;
+}
+
+static void builder_free(builder *b)
+{
+    free(b->index);
+    free(b->value);
+    free(b->pair_o);
+    free(b->pair_p);
+    free(b->wstart);
+    free(b->coef);
 }
 
 static int column_add(cap_model *m, cap_col_kind kind, int w, int o, int t)
@@ -114,12 +138,46 @@ static double delivered_coef(const cap_scenario *s, int w, int o)
 
 /* ---- columns -------------------------------------------------------------------------- */
 
-static bool columns_assign(cap_model *m)
+/* The (workload, offering) pairs that get an x column, with what they deliver. */
+static bool pairs_make(builder *b)
 {
+    const cap_scenario *s = b->model->scenario;
+    int W = s->workload_count, O = s->offering_count;
+    int count = 0;
+    for (int w = 0; w < W; w++)
+        for (int o = 0; o < O; o++)
+            if (cap_workload_throughput(s, w, o) > 0.0)
+                count++;
+    b->pair_o = malloc(((size_t)count + 1) * sizeof *b->pair_o);
+    b->pair_p = malloc(((size_t)count + 1) * sizeof *b->pair_p);
+    b->coef = malloc(((size_t)count + 1) * sizeof *b->coef);
+    b->wstart = malloc(((size_t)W + 1) * sizeof *b->wstart);
+    if (!b->pair_o || !b->pair_p || !b->coef || !b->wstart)
+        return false;
+    int k = 0;
+    for (int w = 0; w < W; w++) {
+        b->wstart[w] = k;
+        for (int o = 0; o < O; o++)
+            if (cap_workload_throughput(s, w, o) > 0.0) {
+                b->pair_o[k] = o;
+                b->pair_p[k] = cap_offering_provider(s, o);
+                b->coef[k] = delivered_coef(s, w, o);
+                k++;
+            }
+    }
+    b->wstart[W] = k;
+    b->pair_count = count;
+    return true;
+}
+
+static bool columns_assign(builder *b)
+{
+    cap_model *m = b->model;
     const cap_scenario *s = m->scenario;
     int T = s->period_count, W = s->workload_count, O = s->offering_count;
     size_t x_size = (size_t)T * W * O;
-    size_t upper = x_size + (size_t)W * T + (size_t)s->provider_count + (size_t)O * T;
+    size_t upper = (size_t)T * b->pair_count + (size_t)W * T + (size_t)s->provider_count +
+                   (m->integer ? (size_t)O * T : 0);
     m->columns = malloc((upper + 1) * sizeof *m->columns);
     m->x_column = calloc(x_size + 1, sizeof *m->x_column);
     m->unmet_column = calloc((size_t)W * T + 1, sizeof *m->unmet_column);
@@ -130,9 +188,10 @@ static bool columns_assign(cap_model *m)
 
     for (int t = 0; t < T; t++)
         for (int w = 0; w < W; w++)
-            for (int o = 0; o < O; o++)
-                if (cap_workload_throughput(s, w, o) > 0.0)
-                    m->x_column[((size_t)t * W + w) * O + o] = column_add(m, CAP_COL_X, w, o, t);
+            for (int k = b->wstart[w]; k < b->wstart[w + 1]; k++) {
+                int o = b->pair_o[k];
+                m->x_column[((size_t)t * W + w) * O + o] = column_add(m, CAP_COL_X, w, o, t);
+            }
     for (int w = 0; w < W; w++)
         if (s->workloads[w].has_penalty)
             for (int t = 0; t < T; t++)
@@ -194,15 +253,21 @@ static int x_col(const cap_model *m, int t, int w, int o)
     return m->x_column[((size_t)t * s->workload_count + w) * s->offering_count + o];
 }
 
+/* Period t's x column of pair k. */
+static int pair_col(const builder *b, int t, int k)
+{
+    return t * b->pair_count + k + 1;
+}
+
 static void rows_demand(builder *b, int t)
 {
     cap_model *m = b->model;
     const cap_scenario *s = m->scenario;
     for (int w = 0; w < s->workload_count; w++) {
-        int r = row_open(b, CAP_ROW_DEMAND, w, t, GLP_LO, s->workloads[w].demand[t]);
-        for (int o = 0; o < s->offering_count; o++)
-            entry(b, r, x_col(m, t, w, o), delivered_coef(s, w, o));
-        entry(b, r, m->unmet_column[w * s->period_count + t], 1.0);
+        row_open(b, CAP_ROW_DEMAND, w, t, GLP_LO, s->workloads[w].demand[t]);
+        for (int k = b->wstart[w]; k < b->wstart[w + 1]; k++)
+            entry(b, pair_col(b, t, k), b->coef[k]);
+        entry(b, m->unmet_column[w * s->period_count + t], 1.0);
     }
 }
 
@@ -216,14 +281,14 @@ static void rows_capacity(builder *b, int t)
             used = x_col(m, t, w, o) != 0;
         if (!used)
             continue;
-        int r = row_open(b, CAP_ROW_CAPACITY, o, t, GLP_UP, s->offerings[o].capacity[t]);
+        row_open(b, CAP_ROW_CAPACITY, o, t, GLP_UP, s->offerings[o].capacity[t]);
         for (int w = 0; w < s->workload_count; w++)
-            entry(b, r, x_col(m, t, w, o), 1.0);
+            entry(b, x_col(m, t, w, o), 1.0);
         if (m->integer) {
-            int u = row_open(b, CAP_ROW_UNITS, o, t, GLP_FX, 0.0);
+            row_open(b, CAP_ROW_UNITS, o, t, GLP_FX, 0.0);
             for (int w = 0; w < s->workload_count; w++)
-                entry(b, u, x_col(m, t, w, o), 1.0);
-            entry(b, u, m->units_column[o * s->period_count + t],
+                entry(b, x_col(m, t, w, o), 1.0);
+            entry(b, m->units_column[o * s->period_count + t],
                   -(double)s->accelerators[s->offerings[o].accelerator].unit);
         }
     }
@@ -232,17 +297,11 @@ static void rows_capacity(builder *b, int t)
 /* delivered(p) - share * delivered(all) <= 0 (max) or >= 0 (min). */
 static void row_share(builder *b, int t, int p, cap_row_kind kind, double share)
 {
-    cap_model *m = b->model;
-    const cap_scenario *s = m->scenario;
-    int r = row_open(b, kind, p, t, kind == CAP_ROW_MAX_SHARE ? GLP_UP : GLP_LO, 0.0);
-    for (int w = 0; w < s->workload_count; w++)
-        for (int o = 0; o < s->offering_count; o++) {
-            int c = x_col(m, t, w, o);
-            if (!c)
-                continue;
-            double own = cap_offering_provider(s, o) == p ? 1.0 : 0.0;
-            entry(b, r, c, (own - share) * delivered_coef(s, w, o));
-        }
+    row_open(b, kind, p, t, kind == CAP_ROW_MAX_SHARE ? GLP_UP : GLP_LO, 0.0);
+    for (int k = 0; k < b->pair_count; k++) {
+        double own = b->pair_p[k] == p ? 1.0 : 0.0;
+        entry(b, pair_col(b, t, k), (own - share) * b->coef[k]);
+    }
 }
 
 static void rows_share(builder *b, int t)
@@ -264,32 +323,31 @@ static void rows_power(builder *b, int t)
     for (int g = 0; g < s->region_count; g++) {
         if (!s->regions[g].power_mw)
             continue;
-        int r = row_open(b, CAP_ROW_POWER, g, t, GLP_UP, 1000.0 * s->regions[g].power_mw[t]);
+        row_open(b, CAP_ROW_POWER, g, t, GLP_UP, 1000.0 * s->regions[g].power_mw[t]);
         for (int o = 0; o < s->offering_count; o++) {
             if (s->offerings[o].region != g)
                 continue;
             double kw = s->accelerators[s->offerings[o].accelerator].power_kw;
             for (int w = 0; w < s->workload_count; w++)
-                entry(b, r, x_col(m, t, w, o), kw);
+                entry(b, x_col(m, t, w, o), kw);
         }
     }
 }
 
 static void rows_spot(builder *b, int t)
 {
-    cap_model *m = b->model;
-    const cap_scenario *s = m->scenario;
+    const cap_scenario *s = b->model->scenario;
     for (int w = 0; w < s->workload_count; w++) {
         bool any = false;
-        for (int o = 0; o < s->offering_count && !any; o++)
-            any = s->offerings[o].pricing == CAP_PRICING_SPOT && x_col(m, t, w, o);
+        for (int k = b->wstart[w]; k < b->wstart[w + 1] && !any; k++)
+            any = s->offerings[b->pair_o[k]].pricing == CAP_PRICING_SPOT;
         if (!any)
             continue;
         const cap_workload *wl = &s->workloads[w];
-        int r = row_open(b, CAP_ROW_SPOT, w, t, GLP_UP, wl->max_spot_share * wl->demand[t]);
-        for (int o = 0; o < s->offering_count; o++)
-            if (s->offerings[o].pricing == CAP_PRICING_SPOT)
-                entry(b, r, x_col(m, t, w, o), delivered_coef(s, w, o));
+        row_open(b, CAP_ROW_SPOT, w, t, GLP_UP, wl->max_spot_share * wl->demand[t]);
+        for (int k = b->wstart[w]; k < b->wstart[w + 1]; k++)
+            if (s->offerings[b->pair_o[k]].pricing == CAP_PRICING_SPOT)
+                entry(b, pair_col(b, t, k), b->coef[k]);
     }
 }
 
@@ -306,39 +364,19 @@ static void rows_horizon(builder *b)
         for (int c = 1; c <= m->column_count; c++) {
             const cap_col_info *info = &m->columns[c - 1];
             if (info->kind == CAP_COL_X && cap_offering_provider(s, info->o) == p)
-                entry(b, r, c, m->cost[c - 1]);
+                entry(b, c, m->cost[c - 1]);
         }
-        entry(b, r, m->topup_column[p], 1.0);
+        entry(b, m->topup_column[p], 1.0);
     }
     if (s->has_budget) {
         m->budget_row = row_open(b, CAP_ROW_BUDGET, -1, -1, GLP_UP, s->budget);
         for (int c = 1; c <= m->column_count; c++)
-            entry(b, m->budget_row, c, m->cost[c - 1]);
+            entry(b, c, m->cost[c - 1]);
     }
+    row_flush(b);
 }
 
 /* ---- assembly ------------------------------------------------------------------------- */
-
-static void rows_load(builder *b)
-{
-    cap_model *m = b->model;
-    /* A scenario without workloads or offerings has no rows: GLPK aborts on adding 0. */
-    if (m->row_count > 0)
-        glp_add_rows(m->lp, m->row_count);
-    for (int r = 1; r <= m->row_count; r++) {
-        double bound = b->row_bound[r - 1];
-        glp_set_row_bnds(m->lp, r, b->row_type[r - 1], bound, bound);
-    }
-    m->nonzeros = b->entries.count;
-    /* Columns with no entry at all are legal; an empty matrix is legal too. */
-    if (b->entries.count > 0)
-        glp_load_matrix(m->lp, (int)b->entries.count, b->entries.ia, b->entries.ja, b->entries.ar);
-#ifdef CAPPLAN_DEBUG
-    if (glp_check_dup(m->row_count, m->column_count, (int)b->entries.count, b->entries.ia,
-                      b->entries.ja) != 0)
-        b->failed = true;
-#endif
-}
 
 cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model **out,
                            cap_diag *diag)
@@ -355,12 +393,16 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
     glp_set_obj_dir(m->lp, GLP_MIN);
     builder b = {.model = m};
 
-    if (!columns_assign(m))
+    if (!pairs_make(&b) || !columns_assign(&b))
         goto fail;
+    /* A scenario without workloads or offerings has no columns: GLPK aborts on adding 0. */
     if (m->column_count > 0)
         glp_add_cols(m->lp, m->column_count);
     if (!columns_cost(m))
         goto fail;
+    for (int c = 0; c < m->column_count; c++)
+        if (!isfinite(m->cost[c]))
+            b.nonfinite = true;
     for (int t = 0; t < scenario->period_count && !b.failed; t++) {
         rows_demand(&b, t);
         rows_capacity(&b, t);
@@ -369,15 +411,10 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
         rows_spot(&b, t);
     }
     rows_horizon(&b);
-    for (int c = 0; c < m->column_count; c++)
-        if (!isfinite(m->cost[c]))
-            b.nonfinite = true;
     if (b.nonfinite && !b.failed) {
         /* The loader's magnitude limits prevent this; callers that change a scenario in
          * memory (sweeps) could still overflow, and GLPK aborts on what it cannot handle. */
-        triplets_free(&b.entries);
-        free(b.row_type);
-        free(b.row_bound);
+        builder_free(&b);
         cap_model_free(m);
         cap_diag_add(diag, "the model has a coefficient or bound that is not finite "
                            "(scenario numbers too large)");
@@ -385,20 +422,13 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
     }
     if (b.failed)
         goto fail;
-    rows_load(&b);
-    if (b.failed)
-        goto fail;
     cap_model_set_cost_objective(m);
-    triplets_free(&b.entries);
-    free(b.row_type);
-    free(b.row_bound);
+    builder_free(&b);
     *out = m;
     return CAP_OK;
 
 fail:
-    triplets_free(&b.entries);
-    free(b.row_type);
-    free(b.row_bound);
+    builder_free(&b);
     cap_model_free(m);
     cap_diag_add(diag, "out of memory building the model");
     return CAP_ERR_RUNTIME;

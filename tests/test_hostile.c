@@ -639,3 +639,82 @@ Test(hostile, fuzz_regressions_replay, .timeout = 60)
     cr_log_info("replayed %d fuzzer regressions", count);
     cr_assert_gt(count, 0, "no inputs in %s", dir);
 }
+
+/* ---- numbers that overflow in the model ----------------------------------------------- */
+
+/* Every constraint family, one period, small enough to check by counting. */
+static const char *const model_yaml =
+    "version: 1\n"
+    "name: overflow\n"
+    "reference: H100\n"
+    "periods:\n"
+    "  - {id: p1, hours: 1000}\n"
+    "accelerators:\n"
+    "  - {id: H100, power_kw: 1.3}\n"
+    "providers:\n"
+    "  - {id: a, max_share: 0.7, commitment: 1000}\n"
+    "  - {id: b, min_share: 0.1}\n"
+    "regions:\n"
+    "  - {id: ra, provider: a, geo: us, power_mw: 1}\n"
+    "  - {id: rb, provider: b, geo: us}\n"
+    "offerings:\n"
+    "  - {id: a-od, region: ra, accelerator: H100, pricing: on_demand, price: 2, "
+    "capacity: 100}\n"
+    "  - {id: b-spot, region: rb, accelerator: H100, pricing: spot, price: 1, capacity: 100}\n"
+    "workloads:\n"
+    "  - {id: w, kind: training, demand: 50, throughput: {H100: 1.0}, max_spot_share: 0.5, "
+    "penalty: 10}\n"
+    "budget: 1.0e9\n";
+
+static cap_status build_status(const cap_scenario *s)
+{
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_model *model = NULL;
+    cap_status status = cap_model_build(s, false, &model, &diag);
+    cr_assert((status == CAP_OK) == (model != NULL));
+    if (status == CAP_ERR_INPUT)
+        cr_assert(diag.count > 0 && strstr(diag.lines[0], "not finite"), "no message");
+    cap_model_free(model);
+    cap_diag_free(&diag);
+    return status;
+}
+
+/* The model is streamed into GLPK row by row; what GLPK holds is what the builder counted,
+ * and a coefficient, bound or cost that overflows (a sweep can scale a number past the
+ * loader's limits) is refused with CAP_ERR_INPUT before GLPK sees it, wherever it sits. */
+Test(hostile, model_numbers_that_overflow)
+{
+    glp_term_out(GLP_OFF);
+    cap_scenario *s = cap_test_scenario(model_yaml);
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_model *model = NULL;
+    cr_assert_eq(cap_model_build(s, false, &model, &diag), CAP_OK);
+    /* demand 2+1, capacity 2, max and min share 2+2, power 1, spot 1, commitment 1+1,
+     * budget 2 + unmet 1 + top-up 1 */
+    cr_assert_eq(model->nonzeros, 17);
+    cr_assert_eq(glp_get_num_nz(model->lp), 17);
+    cr_assert_eq(glp_get_num_rows(model->lp), model->row_count);
+    cr_assert_eq(glp_get_num_cols(model->lp), model->column_count);
+    cap_model_free(model);
+    cap_diag_free(&diag);
+
+    double saved = s->workloads[0].demand[0];
+    s->workloads[0].demand[0] = 1e308 * 10.0; /* a row bound */
+    cr_assert_eq(build_status(s), CAP_ERR_INPUT);
+    s->workloads[0].demand[0] = saved;
+
+    saved = s->accelerators[0].power_kw;
+    s->accelerators[0].power_kw = 1e308 * 10.0; /* a power row coefficient */
+    cr_assert_eq(build_status(s), CAP_ERR_INPUT);
+    s->accelerators[0].power_kw = saved;
+
+    saved = s->offerings[1].price[0];
+    s->offerings[1].price[0] = 1e306; /* price * hours: a cost and budget coefficient */
+    cr_assert_eq(build_status(s), CAP_ERR_INPUT);
+    s->offerings[1].price[0] = saved;
+
+    cr_assert_eq(build_status(s), CAP_OK);
+    cap_scenario_free(s);
+}
