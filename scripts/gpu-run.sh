@@ -14,7 +14,7 @@
 #              and on `capplan simulate --backend cuda`
 #   bench      bench_mc: CUDA against the CPU on fresh inputs, then every variant timed
 #              against the CPU (all cores), NumPy and cuRAND
-#   threads    bench_mc on the CPU with 1, 2 and all threads
+#   threads    bench_mc on the CPU with 1, 2, 4, 8 and all threads
 #   samples    time and peak memory of `capplan simulate` from 1e4 to 1e9 samples (cuda)
 #              and to 1e8 (cpu)
 # Everything goes to OUT_DIR/gpu-run.log; a summary of each stage's exit code is printed last.
@@ -81,9 +81,12 @@ for s in $stages; do
             --script benchmarks/mc_numpy_ref.py
         ;;
     threads)
-        for t in 1 2 "$(nproc)"; do
-            stage "threads-$t" 120 "$build/benchmarks/bench_mc" --no-cuda --no-numpy \
-                --threads "$t" --repeat 2 --samples 200000
+        for t in 1 2 4 8 "$(nproc)"; do # samples so that one thread runs a few seconds
+            for size in small:4000000 medium:1000000 large:200000; do
+                stage "threads-$t-${size%%:*}" 120 "$build/benchmarks/bench_mc" --no-cuda \
+                    --no-numpy --threads "$t" --repeat 2 --sizes "${size%%:*}" \
+                    --samples "${size##*:}"
+            done
         done
         ;;
     samples)
