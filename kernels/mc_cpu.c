@@ -75,24 +75,32 @@ reduce_lanes(const cap_mc_model *m, const cap_mc_job *job, const double *rec, in
     }
 }
 
+/* Bins the batch's values into this thread's own counts (added to the job's at the end of
+ * the job): atomics on shared counters, most of all the one for values at the minimum that
+ * most shortfalls hit, serialised the threads. */
 static inline __attribute__((always_inline)) void histogram_lanes(const cap_mc_hist *h,
-                                                                  const double *rec, int lanes)
+                                                                  const double *rec, int lanes,
+                                                                  int64_t *counts, int64_t *at_min)
 {
     for (int i = 0; i < h->row_count; i++) {
         const double *x = rec + h->row[i] * CAP_MC_CPU_LANES;
+        int64_t *row_counts = counts + h->offset[i], low = 0;
         for (int j = 0; j < lanes; j++) {
             int64_t b = cap_mc_bin(x[j], h->lo[i], h->inv_width[i], h->bins[i]);
-            int64_t *slot = b < 0 ? &h->at_min[i] : &h->counts[h->offset[i] + b];
-#pragma omp atomic
-            (*slot)++;
+            if (b < 0)
+                low++;
+            else
+                row_counts[b]++;
         }
+        at_min[i] += low;
     }
 }
 
 /* One batch of lanes: simulate, then fold or bin. The vector clones cover all of it. */
 CAP_MC_CLONES
 static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, double *rec,
-                      int lanes, int64_t first_sample, double *pd, int64_t *pc)
+                      int lanes, int64_t first_sample, double *pd, int64_t *pc, int64_t *counts,
+                      int64_t *at_min)
 {
     cap_mc_lanes l = {ws, rec,   CAP_MC_CPU_LANES,      CAP_MC_CPU_LANES,
                       0,  lanes, (uint64_t)first_sample};
@@ -100,11 +108,11 @@ static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, 
     if (job->kind == CAP_MC_JOB_MOMENTS)
         reduce_lanes(m, job, rec, lanes, first_sample, pd, pc);
     else
-        histogram_lanes(job->hist, rec, lanes);
+        histogram_lanes(job->hist, rec, lanes, counts, at_min);
 }
 
 static void run_block(const cap_mc_model *m, const cap_mc_job *job, int64_t block, double *ws,
-                      double *rec)
+                      double *rec, int64_t *counts, int64_t *at_min)
 {
     int64_t first = job->first_sample + block * CAP_MC_BLOCK;
     int64_t end = job->first_sample + job->sample_count;
@@ -115,7 +123,7 @@ static void run_block(const cap_mc_model *m, const cap_mc_job *job, int64_t bloc
         cap_mc_partial_start(m, pd, pc);
     for (int64_t off = 0; off < count; off += CAP_MC_CPU_LANES) {
         int lanes = (int)(count - off < CAP_MC_CPU_LANES ? count - off : CAP_MC_CPU_LANES);
-        run_batch(m, job, ws, rec, lanes, first + off, pd, pc);
+        run_batch(m, job, ws, rec, lanes, first + off, pd, pc, counts, at_min);
     }
 }
 
@@ -128,10 +136,14 @@ static int cpu_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, 
     size_t ws_size = (size_t)cap_mc_ws_rows(m) * CAP_MC_CPU_LANES * sizeof(double);
     size_t rec_size = (size_t)cap_mc_rec_rows(m) * CAP_MC_CPU_LANES * sizeof(double);
     int failed = 0;
+    const cap_mc_hist *h = job->kind == CAP_MC_JOB_HISTOGRAM ? job->hist : NULL;
+    size_t hist_size = h ? (size_t)(h->total_bins + h->row_count) : 0;
 #pragma omp parallel num_threads(backend->threads)
     {
         double *ws = malloc(ws_size), *rec = malloc(rec_size);
-        if (!ws || !rec) {
+        int64_t *counts = h ? calloc(hist_size, sizeof(int64_t)) : NULL;
+        int64_t *at_min = counts ? counts + h->total_bins : NULL;
+        if (!ws || !rec || (h && !counts)) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -141,8 +153,18 @@ static int cpu_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, 
 #pragma omp atomic read
             stop = failed;
             if (!stop && !(job->cancel && *job->cancel))
-                run_block(m, job, b, ws, rec);
+                run_block(m, job, b, ws, rec, counts, at_min);
         }
+        if (counts) { /* integer sums: the same totals whatever the order */
+#pragma omp critical(cap_mc_histogram)
+            {
+                for (int64_t i = 0; i < h->total_bins; i++)
+                    h->counts[i] += counts[i];
+                for (int i = 0; i < h->row_count; i++)
+                    h->at_min[i] += at_min[i];
+            }
+        }
+        free(counts);
         free(ws);
         free(rec);
     }
