@@ -80,6 +80,36 @@ cap_status cap_lp_simplex(glp_prob *lp, const cap_plan_options *options, int met
     return CAP_OK;
 }
 
+static bool within_bounds(int type, double value, double lb, double ub)
+{
+    const double eps = 1e-9;
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && value < lb - eps * (1.0 + fabs(lb)))
+        return false;
+    return !((type == GLP_UP || type == GLP_DB || type == GLP_FX) &&
+             value > ub + eps * (1.0 + fabs(ub)));
+}
+
+bool cap_lp_basis_optimal(glp_prob *lp)
+{
+    return glp_warm_up(lp) == 0 && glp_get_prim_stat(lp) == GLP_FEAS &&
+           glp_get_dual_stat(lp) == GLP_FEAS && cap_lp_basis_feasible(lp);
+}
+
+bool cap_lp_basis_feasible(glp_prob *lp)
+{
+    for (int r = 1; r <= glp_get_num_rows(lp); r++)
+        if (glp_get_row_stat(lp, r) == GLP_BS &&
+            !within_bounds(glp_get_row_type(lp, r), glp_get_row_prim(lp, r), glp_get_row_lb(lp, r),
+                           glp_get_row_ub(lp, r)))
+            return false;
+    for (int c = 1; c <= glp_get_num_cols(lp); c++)
+        if (glp_get_col_stat(lp, c) == GLP_BS &&
+            !within_bounds(glp_get_col_type(lp, c), glp_get_col_prim(lp, c), glp_get_col_lb(lp, c),
+                           glp_get_col_ub(lp, c)))
+            return false;
+    return true;
+}
+
 /* ---- branch and bound ----------------------------------------------------------------- */
 
 typedef struct {

@@ -30,6 +30,16 @@ void cap_lp_cold_start(glp_prob *lp, const cap_plan_options *options);
 cap_status cap_lp_simplex(glp_prob *lp, const cap_plan_options *options, int method,
                           cap_plan_status *status, cap_diag *diag);
 
+/* Computes the basic solution of the basis `lp` holds (glp_warm_up: one factorisation
+ * when there is none) and says whether it is optimal: dual feasible as glp_warm_up checks,
+ * and primal feasible as cap_lp_basis_feasible checks. Then the solution is the simplex's
+ * answer and no simplex needs to run. */
+bool cap_lp_basis_optimal(glp_prob *lp);
+
+/* After glp_warm_up: every basic value lies within 1e-9 (relative; absolute near zero) of
+ * its bounds, tighter than glp_warm_up's own test and the simplex's tolerance. */
+bool cap_lp_basis_feasible(glp_prob *lp);
+
 /* Branch and bound from the optimal LP relaxation `m` holds, stopping at options->mip_gap
  * (reported optimal) or the time limit (reported feasible). *gap and *bound receive the
  * relative gap and best bound reached when a plan was found. */

@@ -6,7 +6,8 @@
  * Warm solves take the simplex that can go on from the edited basis: dual after bound
  * changes, primal after cost changes, whichever fits after coefficient changes. What is
  * new is that nothing is rebuilt between solves: the caller edits the model and says how,
- * and the simplex goes on from where it stopped.
+ * and the simplex goes on from where it stopped. With keep_blocks the period blocks are
+ * kept too and go on from where they stopped (solve_from_blocks).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "resolve.h"
@@ -167,6 +168,7 @@ void cap_resolver_free(cap_resolver *r)
 {
     if (!r)
         return;
+    cap_blocks_free(r->blocks);
     cap_model_free(r->model);
     lookup_free(r);
     free(r->phase1_dual);
@@ -247,21 +249,122 @@ static cap_status solve_max_served(cap_resolver *r, cap_start start, cap_plan_st
     return solve_stage(r, GLP_PRIMAL, status, diag);
 }
 
+/* The period blocks kept for warm starts (keep_blocks), made on first use: at a cold solve,
+ * whose period-block start they then run (so they are built once, not once for the cold
+ * start and again for the warm ones), or at the first warm solve after a rebuild or a
+ * basis handed over from another thread, from the basis the model holds. */
+static cap_blocks *kept_blocks(cap_resolver *r)
+{
+    if (!r->keep_blocks || r->no_blocks || !r->options.decompose || r->options.presolve ||
+        r->model->integer)
+        return NULL;
+    if (!r->blocks) {
+        r->blocks = cap_blocks_create(r->model, r->options.threads);
+        r->no_blocks = !r->blocks;
+    }
+    return r->blocks;
+}
+
+void cap_resolver_model_sync(cap_resolver *r)
+{
+    if (r->blocks)
+        cap_blocks_apply(r->blocks, r->model);
+}
+
+/* Blocks that could not log a change: the model takes what they logged, and they go; the
+ * next solve that wants them builds new ones from the scenario. */
+static void blocks_drop(cap_resolver *r)
+{
+    cap_resolver_model_sync(r);
+    cap_blocks_free(r->blocks);
+    r->blocks = NULL;
+    r->solution = NULL;
+}
+
+void cap_resolver_set_column(cap_resolver *r, int column, int count, const int *index,
+                             const double *value)
+{
+    if (r->blocks && cap_blocks_column_set(r->blocks, column, count, index, value))
+        return;
+    if (r->blocks)
+        blocks_drop(r);
+    glp_set_mat_col(r->model->lp, column, count, index, value);
+}
+
+void cap_resolver_set_row(cap_resolver *r, int row, int count, const int *index,
+                          const double *value)
+{
+    if (r->blocks && cap_blocks_row_set(r->blocks, row, count, index, value))
+        return;
+    if (r->blocks)
+        blocks_drop(r);
+    glp_set_mat_row(r->model->lp, row, count, index, value);
+}
+
+/* The whole model is about to be solved or looked at: it takes the logged coefficients and
+ * its costs (the blocks read model->cost themselves; an answer of theirs needs neither). */
+static void whole_model_ready(cap_resolver *r)
+{
+    cap_resolver_model_sync(r);
+    cap_model_set_cost_objective(r->model);
+}
+
+/* A warm solve from the kept period blocks: each goes on from its own optimum. When their
+ * combined basis is optimal for the whole model by construction (no linking row binds),
+ * their values are the answer and no simplex of the whole model runs; otherwise the
+ * combined basis is primal feasible and the whole model's primal simplex finishes from it
+ * (after a look at whether it is optimal already). False when the blocks could not start. */
+static bool solve_from_blocks(cap_resolver *r, cap_blocks *blocks, cap_plan_status *status,
+                              cap_status *rc, cap_diag *diag)
+{
+    cap_model *m = r->model;
+    if (!cap_blocks_warm_start(blocks, m))
+        return false;
+    r->solution = cap_blocks_solution(blocks);
+    if (!r->solution)
+        whole_model_ready(r);
+    if (r->solution || cap_lp_basis_optimal(m->lp)) {
+        *status = CAP_PLAN_OPTIMAL;
+        *rc = CAP_OK;
+        return true;
+    }
+    *rc = solve_stage(r, GLP_PRIMAL, status, diag);
+    return true;
+}
+
 static cap_status solve_once(cap_resolver *r, cap_start start, cap_plan_status *status,
                              cap_diag *diag)
 {
     cap_model *m = r->model;
     *status = CAP_PLAN_UNDEFINED;
-    if (r->served_row)
+    r->solution = NULL;
+    if (r->served_row) {
+        cap_resolver_model_sync(r);
         return solve_max_served(r, start, status, diag);
-    cap_model_set_cost_objective(m);
+    }
+    cap_blocks *blocks = kept_blocks(r);
+    cap_status rc = CAP_OK;
+    /* After costs or coefficients changed the blocks are the better start; after bounds
+     * only, the whole model's dual simplex is already short, and the blocks are the better
+     * start only while no linking row binds (their answer then needs no simplex at all). */
+    if (start != CAP_START_COLD && blocks &&
+        (start != CAP_START_DUAL || cap_blocks_solution(blocks)) &&
+        solve_from_blocks(r, blocks, status, &rc, diag))
+        return rc;
+    whole_model_ready(r);
     if (start != CAP_START_COLD)
         return solve_stage(r, warm_method(m->lp, start), status, diag);
     glp_std_basis(m->lp);
-    bool blocks = r->options.decompose && !r->options.presolve &&
-                  cap_model_warm_start_from_blocks(m, r->options.threads);
+    bool started = blocks ? cap_blocks_cold_start(blocks, m)
+                          : r->options.decompose && !r->options.presolve &&
+                                cap_model_warm_start_from_blocks(m, r->options.threads);
+    r->solution = blocks && started ? cap_blocks_solution(blocks) : NULL;
+    if (r->solution) {
+        *status = CAP_PLAN_OPTIMAL; /* optimal by construction, as after a warm start */
+        return CAP_OK;
+    }
     /* the combined block basis is primal feasible: the primal simplex finishes */
-    return solve_stage(r, blocks ? GLP_PRIMAL : cold_start(r, m->lp), status, diag);
+    return solve_stage(r, started ? GLP_PRIMAL : cold_start(r, m->lp), status, diag);
 }
 
 cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info *info,
@@ -350,6 +453,10 @@ cap_status cap_resolver_rebuild(cap_resolver *r, cap_start *start, cap_diag *dia
     }
     cap_model_free(old);
     lookup_free(r);
+    cap_blocks_free(r->blocks); /* the blocks were the old model's */
+    fresh.blocks = NULL;
+    fresh.no_blocks = false;
+    fresh.solution = NULL;
     *r = fresh;
     return CAP_OK;
 }
@@ -359,6 +466,7 @@ cap_status cap_resolver_rebuild(cap_resolver *r, cap_start *start, cap_diag *dia
 cap_status cap_resolver_fix_integers(cap_resolver *r, cap_plan_status *status, cap_diag *diag)
 {
     cap_model *m = r->model;
+    cap_resolver_model_sync(r);
     for (int c = 1; c <= m->column_count; c++)
         if (m->columns[c - 1].kind == CAP_COL_UNITS) {
             double units = round(glp_mip_col_val(m->lp, c));
@@ -371,9 +479,12 @@ cap_status cap_resolver_fix_integers(cap_resolver *r, cap_plan_status *status, c
 
 /* ---- the solution --------------------------------------------------------------------- */
 
-static double column_value(const cap_model *m, int c)
+static double column_value(const cap_resolver *r, int c)
 {
-    double v = m->integer ? glp_mip_col_val(m->lp, c) : glp_get_col_prim(m->lp, c);
+    const cap_model *m = r->model;
+    double v = r->solution  ? r->solution[c]
+               : m->integer ? glp_mip_col_val(m->lp, c)
+                            : glp_get_col_prim(m->lp, c);
     return v > 0.0 ? v : 0.0; /* clear -0 and tolerance-sized negatives */
 }
 
@@ -384,7 +495,7 @@ void cap_resolver_costs(const cap_resolver *r, cap_resolve_costs *costs)
     memset(costs, 0, sizeof *costs);
     for (int c = 1; c <= m->column_count; c++) {
         const cap_col_info *info = &m->columns[c - 1];
-        double v = column_value(m, c);
+        double v = column_value(r, c);
         if (v == 0.0)
             continue;
         if (info->kind == CAP_COL_X) {
@@ -430,7 +541,7 @@ cap_plan *cap_resolver_plan(const cap_resolver *r, cap_plan_status status)
         return plan;
     for (int c = 1; c <= m->column_count; c++) {
         const cap_col_info *info = &m->columns[c - 1];
-        double v = column_value(m, c);
+        double v = column_value(r, c);
         if (info->kind == CAP_COL_X)
             plan->x[cap_plan_index(plan, info->t, info->w, info->o)] = v;
         else if (info->kind == CAP_COL_UNMET)

@@ -9,10 +9,17 @@
  * ends anything but optimal is repeated cold, so a warm answer is never less trustworthy
  * than a cold one.
  *
+ * With keep_blocks (sweeps), a min_cost LP big enough for the period-block start keeps its
+ * period blocks (decompose.h) from the first cold solve on: warm solves re-solve each block
+ * from its own basis, and when no linking row binds the blocks' combined optimum is the
+ * answer without a simplex of the whole model (see solution below).
+ *
  * Invariants: the model always mirrors `scenario` (the caller's copy, which the resolver
- * reads but never frees) once the caller has synced its changes; the max_served row, when
- * present, is the model's last row; objective coefficients are reset from model->cost at
- * every solve, so a caller that changes a cost changes model->cost.
+ * reads but never frees) once the caller has synced its changes (and, with kept blocks,
+ * the resolver its logged coefficients: cap_resolver_model_sync); coefficients change only
+ * through cap_resolver_set_column and cap_resolver_set_row, so the kept blocks follow; the
+ * max_served row, when present, is the model's last row; objective coefficients are reset
+ * from model->cost at every solve, so a caller that changes a cost changes model->cost.
  */
 #ifndef CAP_RESOLVE_H
 #define CAP_RESOLVE_H
@@ -35,7 +42,14 @@ typedef struct {
     int lookup_size[CAP_ROW_KIND_COUNT];
     double *phase1_dual; /* max_served: phase 1 row duals [row_count + 1] when kept */
     bool keep_phase1_duals;
-    bool integers_fixed;      /* unit columns fixed at their MIP values (sensitivity) */
+    bool integers_fixed;       /* unit columns fixed at their MIP values (sensitivity) */
+    bool keep_blocks;          /* keep the period blocks for warm starts (sweeps) */
+    struct cap_blocks *blocks; /* the kept period blocks, NULL until a solve needs them */
+    bool no_blocks;            /* the model is not one to decompose: do not try again */
+    /* the last solve's column values when they came from the kept blocks (the model then
+     * holds the optimal basis but GLPK has not computed its values); NULL when GLPK's
+     * solution in the model is the answer */
+    const double *solution;
     double mip_gap, lp_bound; /* last MIP's gap and bound */
 } cap_resolver;
 
@@ -62,6 +76,21 @@ int cap_resolver_row(const cap_resolver *resolver, cap_row_kind kind, int a, int
  * found) or CAP_ERR_RUNTIME when it failed even cold. */
 cap_status cap_resolver_solve(cap_resolver *resolver, cap_start start, cap_resolve_info *info,
                               cap_diag *diag);
+
+/* Sets column `column` (row `row`, 1-based) of the model to the given entries, as
+ * glp_set_mat_col (glp_set_mat_row) does, and has the kept period blocks follow. Callers
+ * change coefficients only through these; costs (model->cost) and bounds are set in the
+ * model directly. With kept blocks the model itself takes the coefficients only when a
+ * solve needs the whole model (cap_resolver_model_sync): a point the blocks answer alone
+ * does not rewrite the model too. */
+void cap_resolver_set_column(cap_resolver *resolver, int column, int count, const int *index,
+                             const double *value);
+void cap_resolver_set_row(cap_resolver *resolver, int row, int count, const int *index,
+                          const double *value);
+
+/* Brings the model's coefficients up to date with every cap_resolver_set_column and
+ * cap_resolver_set_row; call before reading them from model->lp directly. */
+void cap_resolver_model_sync(cap_resolver *resolver);
 
 /* Rebuilds the model from the scenario (after a change of structure: a row that appears or
  * goes) and carries the basis over row by row and column by column. Sets *start to the

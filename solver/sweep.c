@@ -6,10 +6,13 @@
  *   right-hand sides and bounds (demand, capacity, spot cap, commitment, power) -> dual;
  *   costs only (price, penalty) -> primal;
  *   coefficients (availability, outage, shares; prices and penalties that also sit in a
- *   commitment or budget row) -> the column or row is rewritten, dual then primal;
+ *   commitment or budget row) -> the column or row is rewritten (for prices, the
+ *   commitment and budget rows once each), dual then primal;
  *   structure (a share cap, commitment or penalty that appears or goes) -> rebuild, with
  *   the basis carried over by row and column identity.
- * Rewritten columns and rows reproduce model.c's coefficients exactly.
+ * Rewritten columns and rows reproduce model.c's coefficients exactly, and go through the
+ * resolver (cap_resolver_set_column, _row) so that the period blocks it keeps for warm
+ * points (LP models big enough for the period-block start; never with --cold) follow.
  *
  * Threads: the first point is solved once in the caller's thread; every other thread builds
  * its own model (a GLPK problem belongs to the thread that made it) and starts from that
@@ -71,7 +74,36 @@ static void x_column_rewrite(cap_resolver *r, entries *e, int c)
         push(e, cap_resolver_row(r, CAP_ROW_SPOT, w, t), k);
     push(e, cap_resolver_row(r, CAP_ROW_COMMITMENT, p, -1), m->cost[c - 1]);
     push(e, m->budget_row, m->cost[c - 1]);
-    glp_set_mat_col(m->lp, c, e->count, e->index, e->value);
+    cap_resolver_set_column(r, c, e->count, e->index, e->value);
+}
+
+/* The commitment row of provider p as model.c builds it: the provider's x columns at their
+ * costs and its top-up. Rewritten once after prices change instead of every column. */
+static void commitment_row_rewrite(cap_resolver *r, entries *e, int p)
+{
+    cap_model *m = r->model;
+    const cap_scenario *s = m->scenario;
+    int row = cap_resolver_row(r, CAP_ROW_COMMITMENT, p, -1);
+    if (!row)
+        return;
+    e->count = 0;
+    for (int c = 1; c <= m->column_count; c++) {
+        const cap_col_info *info = &m->columns[c - 1];
+        if (info->kind == CAP_COL_X && cap_offering_provider(s, info->o) == p)
+            push(e, c, m->cost[c - 1]);
+    }
+    push(e, m->topup_column[p], 1.0);
+    cap_resolver_set_row(r, row, e->count, e->index, e->value);
+}
+
+/* The budget row as model.c builds it: every column at its cost. */
+static void budget_row_rewrite(cap_resolver *r, entries *e)
+{
+    cap_model *m = r->model;
+    e->count = 0;
+    for (int c = 1; c <= m->column_count; c++)
+        push(e, c, m->cost[c - 1]);
+    cap_resolver_set_row(r, m->budget_row, e->count, e->index, e->value);
 }
 
 /* Column unmet[w,t]: demand row, budget row, max_served row. */
@@ -83,7 +115,7 @@ static void unmet_column_rewrite(cap_resolver *r, entries *e, int c)
     push(e, cap_resolver_row(r, CAP_ROW_DEMAND, info->w, info->t), 1.0);
     push(e, m->budget_row, m->cost[c - 1]);
     push(e, r->served_row, m->weight_hours[c - 1]);
-    glp_set_mat_col(m->lp, c, e->count, e->index, e->value);
+    cap_resolver_set_column(r, c, e->count, e->index, e->value);
 }
 
 /* Share row of provider p in period t: delivered(p) - share * delivered(all). */
@@ -101,28 +133,52 @@ static void share_row_rewrite(cap_resolver *r, entries *e, int row, int p, int t
             double k = cap_workload_throughput(s, w, o) * cap_offering_eff(s, o);
             push(e, c, (own - share) * k);
         }
-    glp_set_mat_row(m->lp, row, e->count, e->index, e->value);
+    cap_resolver_set_row(r, row, e->count, e->index, e->value);
 }
 
-static int x_col(const cap_model *m, int t, int w, int o)
+/* Prices: the costs, and the commitment and budget rows they also sit in. */
+static int sync_prices(cap_resolver *r, entries *e, const cap_sweep_axis *a)
 {
+    cap_model *m = r->model;
     const cap_scenario *s = m->scenario;
-    return m->x_column[((size_t)t * s->workload_count + w) * s->offering_count + o];
+    int P = s->provider_count;
+    bool *linked = calloc((size_t)P + 1, sizeof *linked);
+    if (!linked)
+        return SYNC_REBUILD; /* out of memory here: a rebuild reads the prices afresh */
+    for (int c = 1; c <= m->column_count; c++) {
+        const cap_col_info *info = &m->columns[c - 1];
+        if (info->kind != CAP_COL_X || !cap_sweep_axis_has_offering(s, a, info->o))
+            continue;
+        m->cost[c - 1] = s->offerings[info->o].price[info->t] * s->periods[info->t].hours;
+        linked[cap_offering_provider(s, info->o)] = true;
+    }
+    int flags = SYNC_COST;
+    for (int p = 0; p < P; p++)
+        if (linked[p] && cap_resolver_row(r, CAP_ROW_COMMITMENT, p, -1)) {
+            commitment_row_rewrite(r, e, p);
+            flags |= SYNC_MATRIX;
+        }
+    if (m->budget_row) {
+        budget_row_rewrite(r, e);
+        flags |= SYNC_MATRIX;
+    }
+    free(linked);
+    return flags;
 }
 
 static int sync_offerings(cap_resolver *r, entries *e, const cap_sweep_axis *a)
 {
     cap_model *m = r->model;
     const cap_scenario *s = m->scenario;
-    int T = s->period_count, flags = 0;
-    for (int o = 0; o < s->offering_count; o++) {
-        if (!cap_sweep_axis_has_offering(s, a, o))
-            continue;
-        const cap_offering *off = &s->offerings[o];
-        bool linked = m->budget_row ||
-                      cap_resolver_row(r, CAP_ROW_COMMITMENT, cap_offering_provider(s, o), -1);
-        for (int t = 0; t < T; t++) {
-            if (a->field == CAP_FIELD_CAPACITY) {
+    int T = s->period_count;
+    if (a->field == CAP_FIELD_PRICE)
+        return sync_prices(r, e, a);
+    if (a->field == CAP_FIELD_CAPACITY) {
+        for (int o = 0; o < s->offering_count; o++) {
+            if (!cap_sweep_axis_has_offering(s, a, o))
+                continue;
+            const cap_offering *off = &s->offerings[o];
+            for (int t = 0; t < T; t++) {
                 int row = cap_resolver_row(r, CAP_ROW_CAPACITY, o, t);
                 if (row) /* an offering no workload may use has no capacity row */
                     glp_set_row_bnds(m->lp, row, GLP_UP, 0.0, off->capacity[t]);
@@ -132,22 +188,19 @@ static int sync_offerings(cap_resolver *r, entries *e, const cap_sweep_axis *a)
                     glp_set_col_bnds(m->lp, u, most > 0.0 ? GLP_DB : GLP_FX, 0.0,
                                      most > 0.0 ? most : 0.0);
                 }
-                flags |= SYNC_RHS;
-                continue;
             }
-            for (int w = 0; w < s->workload_count; w++) {
-                int c = x_col(m, t, w, o);
-                if (!c)
-                    continue;
-                if (a->field == CAP_FIELD_PRICE) {
-                    m->cost[c - 1] = off->price[t] * s->periods[t].hours;
-                    flags |= SYNC_COST;
-                    if (!linked)
-                        continue;
-                }
-                x_column_rewrite(r, e, c);
-                flags |= SYNC_MATRIX;
-            }
+        }
+        return SYNC_RHS;
+    }
+    /* availability, outage: the columns' coefficients, in column order (GLPK's row lists
+     * hold neighbouring columns next to each other, so rewriting in that order stays in
+     * cache) */
+    int flags = 0;
+    for (int c = 1; c <= m->column_count; c++) {
+        const cap_col_info *info = &m->columns[c - 1];
+        if (info->kind == CAP_COL_X && cap_sweep_axis_has_offering(s, a, info->o)) {
+            x_column_rewrite(r, e, c);
+            flags |= SYNC_MATRIX;
         }
     }
     return flags;
@@ -314,6 +367,8 @@ static cap_status worker_start(const sweep_run *run, worker *k, cap_start *start
     cap_status rc = cap_resolver_create(k->work, &o->solve, &k->resolver, diag);
     if (rc == CAP_OK && !scratch_fit(k))
         rc = CAP_ERR_RUNTIME;
+    if (rc == CAP_OK)
+        k->resolver->keep_blocks = !o->cold; /* warm points re-solve the period blocks */
     *start = CAP_START_COLD;
     if (rc == CAP_OK && !o->cold && basis_install(k->resolver, &run->start))
         *start = CAP_START_ANY;

@@ -4,7 +4,8 @@
  * place; these tests hold it to the answers of independent solves: every warm point equals
  * the same point solved cold (to 1e-9 relative), the end points equal plain plan runs of
  * the swept scenario, and a hand-worked sweep gives the numbers derived below. Every kind
- * of model edit is covered: right-hand sides, costs, rewritten columns and rows, rebuilds.
+ * of model edit is covered: right-hand sides, costs, rewritten columns and rows, rebuilds,
+ * on small models (the whole model re-solved) and on models that keep their period blocks.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -303,6 +304,124 @@ Test(sweep, warm_equals_cold_structure_edits)
     warm_equals_cold(s, "cloud1.commitment=0:2e8:1e8"); /* the row appears above 0 */
     warm_equals_cold(s, "cloud2.min_share=0:0.2:0.1");  /* the row appears above 0 */
     warm_equals_cold(s, "wl0.penalty=100:200:100");     /* hard demand gets a penalty */
+    cap_scenario_free(s);
+}
+
+/* Models of at least 2,000 columns over several periods keep their period blocks between
+ * points (each block re-solved from its own basis, the blocks' answer taken as it is when no
+ * linking row binds): the same edits again, on such a model, and with the commitment
+ * pushed until it binds or cannot be met, a budget row, infeasible points, two threads. */
+static cap_scenario *blocks_model(void)
+{
+    cap_scenario *s = generated(20, 60, 4, 3);
+    cap_plan_options options;
+    cap_plan_options_init(&options);
+    cap_plan *plan = NULL;
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cr_assert_eq(cap_plan_solve(s, &options, &plan, &diag), CAP_OK);
+    cr_assert(plan->decomposed, "the period-block start did not run: make the model larger");
+    cap_plan_free(plan);
+    cap_diag_free(&diag);
+    return s;
+}
+
+Test(sweep, warm_equals_cold_on_period_blocks)
+{
+    cap_scenario *s = blocks_model();
+    warm_equals_cold(s, "wl1.demand=x0.8:1.2:0.1");
+    warm_equals_cold(s, "accelerator:H100.price=x0.8:1.2:0.1"); /* with a commitment row */
+    warm_equals_cold(s, "cloud2.availability=x0.8:1:0.05");
+    warm_equals_cold(s, "cloud2.max_share=0.1:0.5:0.1");
+    warm_equals_cold(s, "off3.capacity=x0:1:0.25");
+    warm_equals_cold(s, "cloud0.commitment=x0.5:4.5:1");   /* slack, then binding */
+    warm_equals_cold(s, "cloud0.commitment=x1:3001:1000"); /* out of reach: a top-up */
+    warm_equals_cold(s, "cloud0.max_share=0.6:1:0.2");     /* the row goes at 1 */
+    /* hard demand a hundred thousand times over cannot be met: infeasible points between
+     * feasible ones, the warm starts after them included */
+    cap_sweep_axis axes[2];
+    parse_ok(s, "wl1.demand=x0.9:1.1:0.1", &axes[0]);
+    parse_ok(s, "wl0.demand=x1:1e5:99999", &axes[1]);
+    cap_sweep_result *warm = run(s, axes, 2, false, 1, false);
+    cap_sweep_result *cold = run(s, axes, 2, true, 1, false);
+    assert_same_points(warm, cold, "infeasible points");
+    for (int p = 0; p < warm->point_count; p++)
+        cr_assert_eq(warm->points[p].status, p % 2 ? CAP_PLAN_INFEASIBLE : CAP_PLAN_OPTIMAL,
+                     "point %d", p);
+    cr_assert(warm->points[2].warm && warm->points[4].warm, "feasible after infeasible: warm");
+    cap_sweep_result_free(warm);
+    cap_sweep_result_free(cold);
+    cap_sweep_axis_free(&axes[0]);
+    cap_sweep_axis_free(&axes[1]);
+    cap_scenario_free(s);
+}
+
+/* A budget row links the periods too: here it is the base plan's cost, so dearer H100
+ * prices or more demand make the plan infeasible and cheaper ones keep it feasible. */
+Test(sweep, warm_equals_cold_on_period_blocks_with_a_budget)
+{
+    cap_scenario *s = blocks_model();
+    cap_plan_options options;
+    cap_plan_options_init(&options);
+    cap_plan *plan = NULL;
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cr_assert_eq(cap_plan_solve(s, &options, &plan, &diag), CAP_OK);
+    s->has_budget = true;
+    s->budget = plan->objective_usd * (1.0 + 1e-6);
+    cap_plan_free(plan);
+    cap_diag_free(&diag);
+    warm_equals_cold(s, "accelerator:H100.price=x0.8:1.2:0.1");
+    warm_equals_cold(s, "wl2.demand=x0.8:1.2:0.2");
+    cap_sweep_axis axis;
+    parse_ok(s, "accelerator:H100.price=x0.9:1.1:0.1", &axis);
+    cap_sweep_result *r = run(s, &axis, 1, false, 1, false);
+    cr_assert_eq(r->points[0].status, CAP_PLAN_OPTIMAL);
+    cr_assert_eq(r->points[2].status, CAP_PLAN_INFEASIBLE, "the budget must bind");
+    cap_sweep_result_free(r);
+    cap_sweep_axis_free(&axis);
+    cap_scenario_free(s);
+}
+
+/* Points the blocks answer alone leave the model's own coefficients to be brought up to
+ * date later: nine of them rewrite columns (availability) and rows (share caps) that cross,
+ * then a commitment out of reach makes the whole model solve from those coefficients. */
+Test(sweep, period_blocks_catch_the_model_up)
+{
+    cap_scenario *s = blocks_model();
+    cap_sweep_axis axes[3];
+    parse_ok(s, "cloud0.commitment=x1:3001:3000", &axes[0]);
+    parse_ok(s, "cloud2.max_share=0.2:0.4:0.1", &axes[1]);
+    parse_ok(s, "cloud2.availability=x0.8:1:0.1", &axes[2]); /* after the last share rows */
+    cap_sweep_result *warm = run(s, axes, 3, false, 1, false);
+    cap_sweep_result *cold = run(s, axes, 3, true, 1, false);
+    assert_same_points(warm, cold, "catching up");
+    for (int p = 1; p < warm->point_count; p++)
+        cr_assert(warm->points[p].warm, "point %d solved cold", p);
+    cr_assert_gt(warm->points[9].topup_usd, 0.0, "the commitment must be out of reach");
+    cap_sweep_result_free(warm);
+    cap_sweep_result_free(cold);
+    for (int a = 0; a < 3; a++)
+        cap_sweep_axis_free(&axes[a]);
+    cap_scenario_free(s);
+}
+
+Test(sweep, period_blocks_on_two_threads_agree)
+{
+    cap_scenario *s = blocks_model();
+    cap_sweep_axis axes[2];
+    parse_ok(s, "cloud1.availability=x0.85:1:0.05", &axes[0]);
+    parse_ok(s, "accelerator:H100.price=x0.9:1.1:0.1", &axes[1]);
+    cap_sweep_result *one = run(s, axes, 2, false, 1, false);
+    cap_sweep_result *two = run(s, axes, 2, false, 2, false);
+    cap_sweep_result *cold = run(s, axes, 2, true, 1, false);
+    assert_same_points(one, cold, "1 thread vs cold");
+    assert_same_points(two, cold, "2 threads vs cold");
+    cap_sweep_result_free(one);
+    cap_sweep_result_free(two);
+    cap_sweep_result_free(cold);
+    cap_sweep_axis_free(&axes[0]);
+    cap_sweep_axis_free(&axes[1]);
     cap_scenario_free(s);
 }
 
