@@ -5,5 +5,5 @@ set logscale xy
 set grid
 set xlabel 'non-zeros'
 set ylabel 'capplan plan, seconds'
-set title 'Plan time against model size (fitted exponent 0.71)'
+set title 'Plan time against model size (fitted exponent 0.63)'
 plot 'scaling.dat' skip 1 using 1:2 with linespoints lw 2 title 'capplan plan'

@@ -596,6 +596,12 @@ static int64_t select_bin(double x, double lo, double inv_width)
                                                  : (f > 0.0 ? (int64_t)f : 0);
 }
 
+static int64_t select_block_end(int64_t block, int64_t n)
+{
+    int64_t end = (block + 1) * CAP_MC_SELECT_BLOCK;
+    return end < n ? end : n;
+}
+
 int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
                                  cap_mc_scale_result *s)
 {
@@ -613,7 +619,7 @@ int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double h
     }
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < blocks; b++) {
-        int64_t end = (b + 1) * CAP_MC_SELECT_BLOCK < n ? (b + 1) * CAP_MC_SELECT_BLOCK : n;
+        int64_t end = select_block_end(b, n);
         int32_t *cb = counts + b * CAP_MC_SELECT_BINS;
         int64_t *hb = coarse + b * hbins;
         for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
@@ -670,7 +676,7 @@ int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double h
     }
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < blocks; b++) {
-        int64_t end = (b + 1) * CAP_MC_SELECT_BLOCK < n ? (b + 1) * CAP_MC_SELECT_BLOCK : n;
+        int64_t end = select_block_end(b, n);
         int64_t *at = offset + b * WANTED;
         cap_mc_ksum sum = {0.0, 0.0};
         for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
