@@ -24,6 +24,11 @@ extern volatile int cap_interrupt_polled;
 bool cap_parse_double(const char *option, const char *text, double *value);
 bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t hi, int64_t *value);
 
+/* The one scenario operand of `capplan COMMAND` (argv[first] when it is the last argument);
+ * otherwise says so with the usage on stderr and returns NULL. */
+const char *cap_one_scenario(const char *command, int argc, char **argv, int first,
+                             const char *usage);
+
 /* The folder name for a scenario in a batch: its file name without folder and extension. */
 void cap_scenario_stem(const char *path, char *buffer, size_t size);
 

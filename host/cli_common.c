@@ -39,6 +39,15 @@ bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t h
     return true;
 }
 
+const char *cap_one_scenario(const char *command, int argc, char **argv, int first,
+                             const char *usage)
+{
+    if (first == argc - 1)
+        return argv[first];
+    fprintf(stderr, "capplan %s: give exactly one scenario\n\n%s", command, usage);
+    return NULL;
+}
+
 void cap_scenario_stem(const char *path, char *buffer, size_t size)
 {
     const char *base = strrchr(path, '/');

@@ -143,15 +143,13 @@ static int parse_args(int argc, char **argv, compare_args *args)
         if (rc != 0)
             return rc;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "capplan compare: give exactly one scenario\n\n%s", compare_usage);
+    args->scenario_path = cap_one_scenario("compare", argc, argv, optind, compare_usage);
+    if (!args->scenario_path)
         return 2;
-    }
     if (args->mix_count == 0) {
         fprintf(stderr, "capplan compare: give at least one --mix\n\n%s", compare_usage);
         return 2;
     }
-    args->scenario_path = argv[optind];
     return 0;
 }
 

@@ -112,11 +112,9 @@ static int parse_args(int argc, char **argv, sensitivity_args *args)
             return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "capplan sensitivity: give exactly one scenario\n\n%s", sensitivity_usage);
+    args->scenario_path = cap_one_scenario("sensitivity", argc, argv, optind, sensitivity_usage);
+    if (!args->scenario_path)
         return 2;
-    }
-    args->scenario_path = argv[optind];
     return 0;
 }
 

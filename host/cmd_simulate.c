@@ -175,11 +175,9 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
             return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "capplan simulate: give exactly one scenario\n\n%s", simulate_usage);
+    args->scenario_path = cap_one_scenario("simulate", argc, argv, optind, simulate_usage);
+    if (!args->scenario_path)
         return 2;
-    }
-    args->scenario_path = argv[optind];
     return 0;
 }
 

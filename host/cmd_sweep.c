@@ -122,16 +122,14 @@ static int parse_args(int argc, char **argv, sweep_args *args)
             return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "capplan sweep: give exactly one scenario\n\n%s", sweep_usage);
+    args->scenario_path = cap_one_scenario("sweep", argc, argv, optind, sweep_usage);
+    if (!args->scenario_path)
         return 2;
-    }
     if (args->spec_count == 0) {
         fprintf(stderr, "capplan sweep: give at least one --vary TARGET.FIELD=A:B:STEP\n\n%s",
                 sweep_usage);
         return 2;
     }
-    args->scenario_path = argv[optind];
     return 0;
 }
 

@@ -41,11 +41,17 @@ static int fail(char *error, int error_size, int status, const char *format, ...
     return status;
 }
 
-static double seconds_now(void)
+double cap_mc_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bool cap_mc_profiling(void)
+{
+    const char *profile = getenv("CAPPLAN_MC_PROFILE");
+    return profile && *profile && strcmp(profile, "0") != 0;
 }
 
 static void *zalloc(size_t count, size_t size)
@@ -1117,7 +1123,7 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
     int status = check_problem(problem, options, error, error_size);
     if (status != CAP_MC_OK)
         return status;
-    double started = seconds_now();
+    double started = cap_mc_seconds();
     model_owner mo;
     if (model_build(&mo, problem, options) != 0) {
         model_release(&mo);
@@ -1150,11 +1156,10 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
     plan_store(&rs);
     rs.passes = rs.exact_cost && rs.exact_work ? 1 : 2;
 
-    const char *profile = getenv("CAPPLAN_MC_PROFILE");
-    double t_open = seconds_now(), t_pass1 = 0.0, t_pass2 = 0.0;
+    double t_open = cap_mc_seconds(), t_pass1 = 0.0, t_pass2 = 0.0;
     rs.pass = 0;
     status = run_chunks(&rs, CAP_MC_JOB_MOMENTS, error, error_size);
-    t_pass1 = seconds_now();
+    t_pass1 = cap_mc_seconds();
     if (status == CAP_MC_OK && rs.passes == 2) {
         rs.pass = 1;
         if (plan_histograms(&rs) != 0)
@@ -1162,7 +1167,7 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
         else
             status = run_chunks(&rs, CAP_MC_JOB_HISTOGRAM, error, error_size);
     }
-    t_pass2 = seconds_now();
+    t_pass2 = cap_mc_seconds();
     if (status != CAP_MC_OK)
         goto done;
 
@@ -1184,12 +1189,12 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t i = 0; i < S * tasks; i++)
         finish_quantile(&rs, (int)(i / tasks), i % tasks, result);
-    if (profile && *profile && strcmp(profile, "0") != 0)
+    if (cap_mc_profiling())
         fprintf(stderr,
                 "mc profile: %lld samples, %d pass(es): set-up %.3f s, pass 1 %.3f s, pass 2 "
                 "%.3f s, quantiles %.3f s\n",
                 (long long)rs.samples, rs.passes, t_open - started, t_pass1 - t_open,
-                t_pass2 - t_pass1, seconds_now() - t_pass2);
+                t_pass2 - t_pass1, cap_mc_seconds() - t_pass2);
     result->samples = rs.samples;
     result->seed = options->seed;
     snprintf(result->backend, sizeof result->backend, "%s", rs.backend->name);
@@ -1197,7 +1202,7 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
     result->threads = rs.backend->threads;
     result->chunk = rs.backend->chunk;
     result->passes = rs.passes;
-    result->seconds = seconds_now() - started;
+    result->seconds = cap_mc_seconds() - started;
 
 done:
     run_release(&rs);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <dlfcn.h>
 
@@ -452,19 +451,12 @@ static int upload_gemm_coef(cuda_state *st, const cap_mc_model *h, char *error, 
  * last mark to one stage; a run then prints where its device time went. */
 enum { PROF_SIM, PROF_REDUCE, PROF_PARTIALS, PROF_STORE, PROF_SPARSE, PROF_HIST };
 
-static double prof_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void prof_mark(cuda_state *st, int stage)
 {
     if (!st->profile)
         return;
     cudaDeviceSynchronize();
-    double now = prof_now();
+    double now = cap_mc_seconds();
     if (stage >= 0)
         st->prof[stage] += now - st->prof_last;
     st->prof_last = now;
@@ -866,8 +858,7 @@ extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_m
     b->state = st;
     st->device = options->device;
     st->variant = options->cuda_variant;
-    const char *profile = getenv("CAPPLAN_MC_PROFILE");
-    st->profile = profile && *profile && strcmp(profile, "0") != 0;
+    st->profile = cap_mc_profiling();
     int status = cuda_setup(b, st, model, options, error, error_size);
     if (status != CAP_MC_OK) {
         cuda_free(b);

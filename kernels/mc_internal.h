@@ -89,6 +89,11 @@ int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *
 int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
                                  cap_mc_scale_result *s);
 
+/* Monotonic clock, seconds. */
+double cap_mc_seconds(void);
+/* CAPPLAN_MC_PROFILE is set (and not "0"): runs print where their time went on stderr. */
+bool cap_mc_profiling(void);
+
 /* Device count with the reason when it is 0 (message may be NULL). */
 int cap_mc_cuda_probe(char *message, int message_size);
 

@@ -718,6 +718,18 @@ CAP_MC_HD double cap_mc_sum8(const double a[8])
  * (j - batch start) mod 8 in sample order, the 8 ways are combined as a fixed tree, and the
  * batch is added to the block in batch order. Eight ways let the CPU vectorise the fold. */
 
+/* One value into one way of the folds below (Welford's update, minimum, maximum). */
+CAP_MC_HD void cap_mc_cost_step(double v, double *n, double *mean, double *m2, double *lo,
+                                double *hi)
+{
+    *n += 1.0;
+    double delta = v - *mean;
+    *mean += delta / *n;
+    *m2 += delta * (v - *mean);
+    *lo = v < *lo ? v : *lo;
+    *hi = v > *hi ? v : *hi;
+}
+
 CAP_MC_HD void cap_mc_reduce_cost(const double *x, int b0, int b1, double *d, int64_t *c)
 {
     double n8[8] = {0}, mean8[8] = {0}, m28[8] = {0}, lo8[8], hi8[8];
@@ -725,25 +737,11 @@ CAP_MC_HD void cap_mc_reduce_cost(const double *x, int b0, int b1, double *d, in
         lo8[q] = d[2], hi8[q] = d[3];
     int g = b0;
     for (; g + 8 <= b1; g += 8)
-        for (int q = 0; q < 8; q++) {
-            double v = x[g + q];
-            n8[q] += 1.0;
-            double delta = v - mean8[q];
-            mean8[q] += delta / n8[q];
-            m28[q] += delta * (v - mean8[q]);
-            lo8[q] = v < lo8[q] ? v : lo8[q];
-            hi8[q] = v > hi8[q] ? v : hi8[q];
-        }
+        for (int q = 0; q < 8; q++)
+            cap_mc_cost_step(x[g + q], &n8[q], &mean8[q], &m28[q], &lo8[q], &hi8[q]);
     for (int q = 0; q < 8; q++)
-        if (g + q < b1) {
-            double v = x[g + q];
-            n8[q] += 1.0;
-            double delta = v - mean8[q];
-            mean8[q] += delta / n8[q];
-            m28[q] += delta * (v - mean8[q]);
-            lo8[q] = v < lo8[q] ? v : lo8[q];
-            hi8[q] = v > hi8[q] ? v : hi8[q];
-        }
+        if (g + q < b1)
+            cap_mc_cost_step(x[g + q], &n8[q], &mean8[q], &m28[q], &lo8[q], &hi8[q]);
     for (int step = 1; step < 8; step *= 2)
         for (int q = 0; q + step < 8; q += 2 * step)
             cap_mc_moments_merge(&n8[q], &mean8[q], &m28[q], n8[q + step], mean8[q + step],
@@ -757,6 +755,15 @@ CAP_MC_HD void cap_mc_reduce_cost(const double *x, int b0, int b1, double *d, in
     }
 }
 
+CAP_MC_HD void cap_mc_period_step(double s, double demanded, int64_t *count, double *sum,
+                                  double *service, double *hi)
+{
+    *count += s > CAP_MC_SHORT_TOL * demanded;
+    *sum += s;
+    *service += demanded > 0.0 ? 1.0 - s / demanded : 1.0;
+    *hi = s > *hi ? s : *hi;
+}
+
 /* (w,t): counts of falling short, sums of shortfall and service level, maximum shortfall. */
 CAP_MC_HD void cap_mc_reduce_period(const double *x, const double *mult, double demand,
                                     double scale, int b0, int b1, double *dd, int64_t *count)
@@ -765,27 +772,26 @@ CAP_MC_HD void cap_mc_reduce_period(const double *x, const double *mult, double 
     int64_t count8[8] = {0};
     int g = b0;
     for (; g + 8 <= b1; g += 8)
-        for (int q = 0; q < 8; q++) {
-            double s = x[g + q], demanded = cap_mc_demanded(mult[g + q], demand, scale);
-            count8[q] += s > CAP_MC_SHORT_TOL * demanded;
-            sum8[q] += s;
-            service8[q] += demanded > 0.0 ? 1.0 - s / demanded : 1.0;
-            hi8[q] = s > hi8[q] ? s : hi8[q];
-        }
+        for (int q = 0; q < 8; q++)
+            cap_mc_period_step(x[g + q], cap_mc_demanded(mult[g + q], demand, scale), &count8[q],
+                               &sum8[q], &service8[q], &hi8[q]);
     for (int q = 0; q < 8; q++)
-        if (g + q < b1) {
-            double s = x[g + q], demanded = cap_mc_demanded(mult[g + q], demand, scale);
-            count8[q] += s > CAP_MC_SHORT_TOL * demanded;
-            sum8[q] += s;
-            service8[q] += demanded > 0.0 ? 1.0 - s / demanded : 1.0;
-            hi8[q] = s > hi8[q] ? s : hi8[q];
-        }
+        if (g + q < b1)
+            cap_mc_period_step(x[g + q], cap_mc_demanded(mult[g + q], demand, scale), &count8[q],
+                               &sum8[q], &service8[q], &hi8[q]);
     dd[0] += cap_mc_sum8(sum8);
     dd[1] += cap_mc_sum8(service8);
     for (int q = 0; q < 8; q++) {
         *count += count8[q];
         dd[2] = hi8[q] > dd[2] ? hi8[q] : dd[2];
     }
+}
+
+CAP_MC_HD void cap_mc_workload_step(double x, double any, int64_t *count, double *sum, double *hi)
+{
+    *count += any != 0.0;
+    *sum += x;
+    *hi = x > *hi ? x : *hi;
 }
 
 /* w: counts of falling short in some period, sum and maximum of unmet H100e-hours. */
@@ -796,17 +802,11 @@ CAP_MC_HD void cap_mc_reduce_workload(const double *x, const double *any, int b0
     int64_t count8[8] = {0};
     int g = b0;
     for (; g + 8 <= b1; g += 8)
-        for (int q = 0; q < 8; q++) {
-            count8[q] += any[g + q] != 0.0;
-            sum8[q] += x[g + q];
-            hi8[q] = x[g + q] > hi8[q] ? x[g + q] : hi8[q];
-        }
+        for (int q = 0; q < 8; q++)
+            cap_mc_workload_step(x[g + q], any[g + q], &count8[q], &sum8[q], &hi8[q]);
     for (int q = 0; q < 8; q++)
-        if (g + q < b1) {
-            count8[q] += any[g + q] != 0.0;
-            sum8[q] += x[g + q];
-            hi8[q] = x[g + q] > hi8[q] ? x[g + q] : hi8[q];
-        }
+        if (g + q < b1)
+            cap_mc_workload_step(x[g + q], any[g + q], &count8[q], &sum8[q], &hi8[q]);
     dd[0] += cap_mc_sum8(sum8);
     for (int q = 0; q < 8; q++) {
         *count += count8[q];
