@@ -16,7 +16,7 @@
  *    and (P + O) T 32-bit words), written to device memory.
  *
  * usage: bench_mc [--samples N] [--gpu-samples N] [--numpy-samples N] [--threads N]
- *                 [--repeat R (3)] [--sizes small,medium,large]
+ *                 [--repeat R (3)] [--sizes small,medium,large] [--variants LIST]
  *                 [--recourse none|greedy] [--python PATH] [--script PATH] [--no-numpy]
  *                 [--no-cuda] [--rng-only] [--rng-count N]
  */
@@ -285,6 +285,22 @@ static const struct {
                      {CAP_MC_CUDA_GEMM, "gemm", 1e-9}};
 #define CUDA_VARIANTS ((int)(sizeof cuda_variants / sizeof *cuda_variants))
 
+static const char *variant_filter = "fused,fused-shared,fused-block,fused-chunk,gemm";
+
+/* Whether --variants names variant v (whole names, comma-separated). */
+static bool variant_wanted(int v)
+{
+    const char *name = cuda_variants[v].name, *p = variant_filter;
+    size_t len = strlen(name);
+    while ((p = strstr(p, name)) != NULL) {
+        bool starts = p == variant_filter || p[-1] == ',', ends = p[len] == ',' || !p[len];
+        if (starts && ends)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
 typedef struct {
     int compared, identical;
     double worst;        /* largest relative difference of a non-probability */
@@ -371,6 +387,8 @@ static int check_cuda_matches_cpu(int W, int O, int P, int T, int threads, bool 
     }
     for (int v = 0; v < 2 * CUDA_VARIANTS; v++) {
         int h = v / CUDA_VARIANTS;
+        if (!variant_wanted(v % CUDA_VARIANTS))
+            continue;
         const char *name = cuda_variants[v % CUDA_VARIANTS].name;
         double tol = cuda_variants[v % CUDA_VARIANTS].tol;
         o.exact_quantile_bytes = h ? 0 : exact_bytes;
@@ -552,6 +570,8 @@ int main(int argc, char **argv)
             repeat = atoi(v) > 0 ? atoi(v) : 1, i++;
         else if (!strcmp(a, "--sizes") && v)
             sizes = v, i++;
+        else if (!strcmp(a, "--variants") && v)
+            variant_filter = v, i++;
         else if (!strcmp(a, "--recourse") && v)
             greedy = !strcmp(v, "greedy"), i++;
         else if (!strcmp(a, "--python") && v)
@@ -570,6 +590,7 @@ int main(int argc, char **argv)
             fprintf(stderr,
                     "usage: %s [--samples N] [--gpu-samples N] [--numpy-samples N] "
                     "[--threads N] [--repeat R] [--sizes small,medium,large] "
+                    "[--variants fused,fused-shared,fused-block,fused-chunk,gemm] "
                     "[--recourse none|greedy] [--python PATH] [--script PATH] [--no-numpy] "
                     "[--no-cuda] [--rng-only] [--rng-count N]\n",
                     argv[0]);
@@ -653,6 +674,8 @@ int main(int argc, char **argv)
             failures += !means_agree("numpy", &cpu, &np);
         for (int v = 0; devices > 0 && v < CUDA_VARIANTS; v++) {
             timing gpu;
+            if (!variant_wanted(v))
+                continue;
             int64_t gn = gpu_samples > 0 ? gpu_samples : n * 50;
             if (time_engine(&b, CAP_MC_BACKEND_CUDA, cuda_variants[v].variant, gn, threads, greedy,
                             repeat, &gpu) != CAP_MC_OK) {

@@ -1103,13 +1103,13 @@ static void finish_quantile(const run_state *rs, int k, int64_t i, cap_mc_result
 
 static void run_release(run_state *rs)
 {
+    if (rs->backend) /* first: a backend may have pinned the store (mc_cuda.cu) */
+        rs->backend->free(rs->backend);
     free(rs->total_d), free(rs->total_c), free(rs->chunk_d), free(rs->chunk_c);
     free(rs->store), free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
     free(rs->hist_row), free(rs->hist_bins), free(rs->hist_offset);
     free(rs->hist_lo), free(rs->hist_hi), free(rs->hist_inv_width);
     free(rs->hist.at_min), free(rs->hist.counts);
-    if (rs->backend)
-        rs->backend->free(rs->backend);
 }
 
 int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap_mc_result **out,

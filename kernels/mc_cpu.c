@@ -96,6 +96,24 @@ static inline __attribute__((always_inline)) void histogram_lanes(const cap_mc_h
     }
 }
 
+static bool cpu_path_driver; /* tests: simulate with cap_mc_simulate_path */
+
+void cap_mc_cpu_use_path_driver(bool on)
+{
+    cpu_path_driver = on;
+}
+
+/* The CUDA kernel's driver, one sample and scale at a time, in the same record layout. */
+static void simulate_paths(const cap_mc_model *m, double *ws, double *rec, int lanes,
+                           int64_t first_sample)
+{
+    cap_mc_path p = {ws, (uint32_t *)(ws + 3 * (int64_t)m->workload_count),
+                     ws + cap_mc_path_doubles(m), 1};
+    for (int j = 0; j < lanes; j++)
+        for (int k = 0; k < m->scale_count; k++)
+            cap_mc_simulate_path(m, p, rec + j, CAP_MC_CPU_LANES, (uint64_t)(first_sample + j), k);
+}
+
 /* One batch of lanes: simulate, then fold or bin. The vector clones cover all of it. */
 CAP_MC_CLONES
 static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, double *rec,
@@ -104,7 +122,10 @@ static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, 
 {
     cap_mc_lanes l = {ws, rec,   CAP_MC_CPU_LANES,      CAP_MC_CPU_LANES,
                       0,  lanes, (uint64_t)first_sample};
-    cap_mc_simulate(m, l);
+    if (cpu_path_driver)
+        simulate_paths(m, ws, rec, lanes, first_sample);
+    else
+        cap_mc_simulate(m, l);
     if (job->kind == CAP_MC_JOB_MOMENTS)
         reduce_lanes(m, job, rec, lanes, first_sample, pd, pc);
     else

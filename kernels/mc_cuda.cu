@@ -211,37 +211,46 @@ extern "C" int cap_mc_cuda_device_info(int index, cap_mc_device *device)
 
 /* ---- kernels ------------------------------------------------------------------------------ */
 
-/* Where a fused thread keeps its workspace rows (its records are always chunk-wide). */
+/* Where the fused kernel keeps a sample's compact state (cap_mc_path): in shared memory
+ * (SHARED; spare capacity, touched only when recourse runs, in the block's slice of `ws`)
+ * or all of it in the block's own slice of `ws` (BLOCK). */
 enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
 
-/* One thread per sample, the whole path (mc_sample.h, as the CPU runs it). The workspace is
- * a block-wide lane array in shared memory (SHARED) or in the block's own slice of `ws`
- * (BLOCK: ws_rows * blockDim doubles per block, so the blocks in flight touch a compact
- * region), or the chunk-wide array (CHUNK). */
-#ifndef CAP_CUDA_FUSED_MIN_BLOCKS /* resident blocks the register budget must allow */
-#define CAP_CUDA_FUSED_MIN_BLOCKS 1
-#endif
-template <int PLACE>
-__global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_FUSED_MIN_BLOCKS)
-    cap_mc_fused_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride, int lanes,
-                        uint64_t first_sample, int64_t ws_rows)
+/* One thread per sample, every scale in turn (mc_sample.h, cap_mc_simulate_path). Records
+ * go to the chunk-wide lane arrays. A block's slice of `ws` holds (state + O) doubles a
+ * thread, item i of thread j at i * blockDim + j. */
+template <int PLACE, int MIN_BLOCKS>
+__global__ void __launch_bounds__(CAP_CUDA_THREADS, MIN_BLOCKS)
+    cap_mc_path_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride, int lanes,
+                       uint64_t first_sample)
 {
     extern __shared__ double shared_ws[];
     int lane = blockIdx.x * blockDim.x + threadIdx.x;
     if (lane >= lanes)
         return;
-    if (PLACE == CAP_WS_CHUNK) {
-        cap_mc_lanes l = {ws, rec, stride, stride, lane, lane + 1, first_sample};
-        cap_mc_simulate(&m, l);
-    } else {
-        double *base = PLACE == CAP_WS_SHARED
-                           ? shared_ws
-                           : ws + (int64_t)blockIdx.x * ws_rows * (int64_t)blockDim.x;
-        cap_mc_lanes l = {
-            base + threadIdx.x,           rec + lane, (int64_t)blockDim.x, stride, 0, 1,
-            first_sample + (uint64_t)lane};
-        cap_mc_simulate(&m, l);
-    }
+    int64_t threads = blockDim.x, state = cap_mc_path_doubles(&m);
+    double *slice = ws + (int64_t)blockIdx.x * (state + m.offering_count) * threads;
+    double *base = PLACE == CAP_WS_SHARED ? shared_ws : slice;
+    double *spare = PLACE == CAP_WS_SHARED ? slice : slice + state * threads;
+    cap_mc_path p = {base + threadIdx.x,
+                     (uint32_t *)(base + 3 * (int64_t)m.workload_count * threads) + threadIdx.x,
+                     spare + threadIdx.x, (int)threads};
+    for (int k = 0; k < m.scale_count; k++)
+        cap_mc_simulate_path(&m, p, rec + lane, stride, first_sample + (uint64_t)lane, k);
+}
+
+/* The lane driver (cap_mc_simulate, as the CPU runs it) with its workspace rows in chunk-
+ * wide lane arrays: the kernel capplan used before cap_mc_simulate_path, kept as
+ * CAP_MC_CUDA_FUSED_CHUNK for comparison. */
+__global__ void __launch_bounds__(CAP_CUDA_THREADS)
+    cap_mc_lanes_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride, int lanes,
+                        uint64_t first_sample)
+{
+    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    if (lane >= lanes)
+        return;
+    cap_mc_lanes l = {ws, rec, stride, stride, lane, lane + 1, first_sample};
+    cap_mc_simulate(&m, l);
 }
 
 /* GEMM variant, period t: the steps of cap_mc_simulate around the two GEMMs. */
@@ -291,44 +300,208 @@ __global__ void cap_mc_settle_kernel(cap_mc_model m, double *ws, double *rec, in
         cap_mc_settle(&m, l, t, k);
 }
 
-/* One thread per (block, unit): the same fold as the CPU's, lanes in ascending order. */
+/* The fold of cap_mc_reduce_unit with one warp per (block, unit) instead of one thread:
+ * lanes 8g .. 8g+7 are the 8 ways of batch g of four consecutive batches (so a load takes
+ * four runs of 8 consecutive records, not 32 scattered ones), each way folds its samples in
+ * order with the same step functions, the ways meet in the same tree through shuffles, and
+ * lane 0 adds the batches to the block's partial in batch order: the CPU's operations in
+ * the CPU's order, so the same bits (mc::cuda_matches_cpu, bench_mc's check). */
+#define CAP_CUDA_REDUCE_BATCHES 4 /* batches a warp folds at once: 32 lanes / 8 ways */
+
+static __device__ double shfl_down(double v, int by)
+{
+    return __shfl_down_sync(0xffffffffu, v, by);
+}
+static __device__ double shfl_from(double v, int lane)
+{
+    return __shfl_sync(0xffffffffu, v, lane);
+}
+static __device__ long long shfl_from(long long v, int lane)
+{
+    return __shfl_sync(0xffffffffu, v, lane);
+}
+
+/* cap_mc_sum8's tree over the 8 ways of each group: lane 8g ends with ((a0+a1)+(a2+a3)) +
+ * ((a4+a5)+(a6+a7)). */
+static __device__ double tree_sum8(double v, int q)
+{
+    for (int step = 1; step < 8; step *= 2) {
+        double other = shfl_down(v, step);
+        if (q % (2 * step) == 0)
+            v = v + other;
+    }
+    return v;
+}
+static __device__ double group_max(double v)
+{
+    for (int step = 1; step < 8; step *= 2) {
+        double other = shfl_down(v, step);
+        v = other > v ? other : v;
+    }
+    return v;
+}
+static __device__ double group_min(double v)
+{
+    for (int step = 1; step < 8; step *= 2) {
+        double other = shfl_down(v, step);
+        v = other < v ? other : v;
+    }
+    return v;
+}
+static __device__ long long group_sum(long long v)
+{
+    for (int step = 1; step < 8; step *= 2)
+        v += __shfl_down_sync(0xffffffffu, v, step);
+    return v;
+}
+
 __global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t stride, int lanes,
                                      double *pd, int64_t *pc)
 {
-    int64_t units = cap_mc_units(&m) * m.scale_count;
+    int64_t W = m.workload_count, T = m.period_count, U = cap_mc_units(&m);
+    int64_t units = U * m.scale_count;
     int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
     int64_t pdn = cap_mc_partial_doubles(&m) * m.scale_count;
     int64_t pcn = cap_mc_partial_counts(&m) * m.scale_count;
-    for (int64_t id = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; id < blocks * units;
-         id += (int64_t)gridDim.x * blockDim.x) {
+    int lane = threadIdx.x & 31, g = lane >> 3, q = lane & 7;
+    int64_t warps = (int64_t)gridDim.x * blockDim.x / 32;
+    for (int64_t id = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) / 32; id < blocks * units;
+         id += warps) {
         int64_t block = id / units, unit = id % units;
         int begin = (int)(block * CAP_MC_BLOCK);
         int end = begin + CAP_MC_BLOCK < lanes ? begin + CAP_MC_BLOCK : lanes;
-        double *d = pd + block * pdn;
-        int64_t *c = pc + block * pcn;
-        cap_mc_unit_start(&m, unit, d, c);
-        cap_mc_reduce_unit(&m, unit, rec, stride, begin, end, d, c);
+        int k = (int)(unit / U);
+        int64_t u = unit % U;
+        double *d = pd + block * pdn + k * cap_mc_partial_doubles(&m);
+        int64_t *c = pc + block * pcn + k * cap_mc_partial_counts(&m);
+        if (lane == 0)
+            cap_mc_unit_start(&m, unit, pd + block * pdn, pc + block * pcn);
+        for (int b0 = begin; b0 < end; b0 += CAP_CUDA_REDUCE_BATCHES * CAP_MC_CPU_LANES) {
+            int mb = b0 + g * CAP_MC_CPU_LANES; /* this group's batch */
+            int mb1 = mb + CAP_MC_CPU_LANES < end ? mb + CAP_MC_CPU_LANES : end;
+            if (u == 0) {
+                const double *x = rec + cap_mc_rec_cost(&m, k) * stride;
+                double n = 0.0, mean = 0.0, m2 = 0.0;
+                double lo = 0x1.fffffffffffffp+1023, hi = -0x1.fffffffffffffp+1023;
+                for (int s = mb + q; s < mb1; s += 8)
+                    cap_mc_cost_step(x[s], &n, &mean, &m2, &lo, &hi);
+                for (int step = 1; step < 8; step *= 2) {
+                    double nb = shfl_down(n, step), mb_ = shfl_down(mean, step);
+                    double m2b = shfl_down(m2, step);
+                    if (q % (2 * step) == 0)
+                        cap_mc_moments_merge(&n, &mean, &m2, nb, mb_, m2b);
+                }
+                lo = group_min(lo), hi = group_max(hi);
+                for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
+                    double bn = shfl_from(n, 8 * h), bmean = shfl_from(mean, 8 * h);
+                    double bm2 = shfl_from(m2, 8 * h), blo = shfl_from(lo, 8 * h);
+                    double bhi = shfl_from(hi, 8 * h);
+                    if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
+                        double total = (double)c[0];
+                        cap_mc_moments_merge(&total, &d[0], &d[1], bn, bmean, bm2);
+                        c[0] = (int64_t)total;
+                        d[2] = blo < d[2] ? blo : d[2];
+                        d[3] = bhi > d[3] ? bhi : d[3];
+                    }
+                }
+            } else if (u <= W * T) {
+                int w = (int)((u - 1) / T), t = (int)((u - 1) % T);
+                const double *x = rec + cap_mc_rec_short(&m, k, w, t) * stride;
+                const double *mult = rec + cap_mc_rec_mult(&m, w, t) * stride;
+                double demand = m.demand[w * T + t], scale = m.scales[k];
+                double sum = 0.0, service = 0.0, hi = 0.0;
+                int64_t count = 0;
+                for (int s = mb + q; s < mb1; s += 8)
+                    cap_mc_period_step(x[s], cap_mc_demanded(mult[s], demand, scale), &count, &sum,
+                                       &service, &hi);
+                sum = tree_sum8(sum, q), service = tree_sum8(service, q);
+                hi = group_max(hi);
+                long long cnt = group_sum((long long)count);
+                double *dd = d + 4 + 3 * (u - 1);
+                for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
+                    double bs = shfl_from(sum, 8 * h), bv = shfl_from(service, 8 * h);
+                    double bh = shfl_from(hi, 8 * h);
+                    long long bc = shfl_from(cnt, 8 * h);
+                    if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
+                        dd[0] += bs;
+                        dd[1] += bv;
+                        c[u] += bc;
+                        dd[2] = bh > dd[2] ? bh : dd[2];
+                    }
+                }
+            } else {
+                int w = (int)(u - 1 - W * T);
+                const double *x = rec + cap_mc_rec_unmet(&m, k, w) * stride;
+                const double *any = rec + cap_mc_rec_any(&m, k, w) * stride;
+                double sum = 0.0, hi = 0.0;
+                int64_t count = 0;
+                for (int s = mb + q; s < mb1; s += 8)
+                    cap_mc_workload_step(x[s], any[s], &count, &sum, &hi);
+                sum = tree_sum8(sum, q);
+                hi = group_max(hi);
+                long long cnt = group_sum((long long)count);
+                double *dd = d + 4 + 3 * W * T + 2 * w;
+                for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
+                    double bs = shfl_from(sum, 8 * h), bh = shfl_from(hi, 8 * h);
+                    long long bc = shfl_from(cnt, 8 * h);
+                    if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
+                        dd[0] += bs;
+                        c[u] += bc;
+                        dd[1] = bh > dd[1] ? bh : dd[1];
+                    }
+                }
+            }
+        }
     }
 }
 
-__global__ void cap_mc_histogram_kernel(const double *rec, int64_t stride, int lanes, int rows,
-                                        const int64_t *row, const double *lo,
-                                        const double *inv_width, const int64_t *bins,
-                                        const int64_t *offset, unsigned long long *counts,
-                                        unsigned long long *at_min)
+/* Pass 2: row i of the records binned (cap_mc_bin) into counts[offset[i] + b], values at the
+ * minimum into at_min[i]. A CUDA block takes one row (blockIdx.y) and a grid-stride share of
+ * the lanes; rows of at most CAP_CUDA_HIST_SHARED bins count in shared memory and add to
+ * the device counts once per block and bin (global atomics per value, most of all on the
+ * minimum that most shortfalls hit, serialised the kernel); larger rows (the fine cost
+ * histogram) add to the device counts directly. Integer counts: order-free. */
+#define CAP_CUDA_HIST_SHARED  4096
+#define CAP_CUDA_HIST_THREADS 256
+
+__global__ void __launch_bounds__(CAP_CUDA_HIST_THREADS)
+    cap_mc_histogram_kernel(const double *rec, int64_t stride, int lanes, int rows,
+                            const int64_t *row, const double *lo, const double *inv_width,
+                            const int64_t *bins, const int64_t *offset, unsigned long long *counts,
+                            unsigned long long *at_min)
 {
-    int lane = blockIdx.x * blockDim.x + threadIdx.x;
-    unsigned live = __ballot_sync(0xffffffffu, lane < lanes); /* blockDim is a multiple of 32 */
-    if (lane >= lanes)
-        return;
+    __shared__ unsigned int local[CAP_CUDA_HIST_SHARED];
+    __shared__ unsigned int low;
     for (int i = blockIdx.y; i < rows; i += gridDim.y) {
-        int64_t b = cap_mc_bin(rec[row[i] * stride + lane], lo[i], inv_width[i], bins[i]);
-        /* Lanes of a warp that fall in the same bin add once: most shortfalls are 0 (at_min),
-         * and one atomic per lane on that counter would serialise the whole chunk. */
-        unsigned same = __match_any_sync(live, (unsigned long long)b);
-        if ((int)(threadIdx.x & 31u) == __ffs(same) - 1)
-            atomicAdd(b < 0 ? &at_min[i] : &counts[offset[i] + b],
-                      (unsigned long long)__popc(same));
+        int64_t nb = bins[i];
+        bool in_shared = nb <= CAP_CUDA_HIST_SHARED;
+        for (int b = threadIdx.x; in_shared && b < nb; b += blockDim.x)
+            local[b] = 0u;
+        if (threadIdx.x == 0)
+            low = 0u;
+        __syncthreads();
+        const double *x = rec + row[i] * stride;
+        unsigned int my_low = 0;
+        for (int lane = blockIdx.x * blockDim.x + threadIdx.x; lane < lanes;
+             lane += gridDim.x * blockDim.x) {
+            int64_t b = cap_mc_bin(x[lane], lo[i], inv_width[i], nb);
+            if (b < 0)
+                my_low++;
+            else if (in_shared)
+                atomicAdd(&local[b], 1u);
+            else
+                atomicAdd(&counts[offset[i] + b], 1ull);
+        }
+        my_low = __reduce_add_sync(0xffffffffu, my_low); /* blockDim is a multiple of 32 */
+        if ((threadIdx.x & 31u) == 0 && my_low)
+            atomicAdd(&low, my_low);
+        __syncthreads();
+        for (int b = threadIdx.x; in_shared && b < nb; b += blockDim.x)
+            if (local[b])
+                atomicAdd(&counts[offset[i] + b], (unsigned long long)local[b]);
+        if (threadIdx.x == 0 && low)
+            atomicAdd(&at_min[i], (unsigned long long)low);
+        __syncthreads();
     }
 }
 
@@ -358,6 +531,7 @@ typedef struct {
     double prof_last, prof[6]; /* seconds: simulate, reduce, partials, store, sparse, hist */
     int place;                 /* fused: CAP_WS_* */
     int fused_threads;         /* fused: threads per block */
+    int multiprocessors;
     size_t fused_smem;         /* fused, SHARED: dynamic shared memory per block */
     int64_t stride;            /* lanes per chunk, multiple of CAP_MC_BLOCK */
     double *ws, *rec, *pd;
@@ -367,6 +541,8 @@ typedef struct {
     cublasHandle_t blas;
     bool have_blas;
     /* pass 2 */
+    double *pinned; /* the engine's cost store, registered with cudaHostRegister */
+    bool pin_tried;
     bool kept_tried;
     double *kept; /* [store rows][kept_pitch]: pass 1's records, binned in pass 2 */
     int64_t kept_rows, kept_pitch;
@@ -482,6 +658,8 @@ static void cuda_free(cap_mc_backend *backend)
         cudaFree(st->d_lo), cudaFree(st->d_inv_width), cudaFree(st->d_counts);
         cudaFree(st->d_at_min);
         cudaFree(st->kept);
+        if (st->pinned)
+            cudaHostUnregister(st->pinned);
         if (st->have_blas)
             cap_blas.destroy(st->blas);
         free(st->staging);
@@ -493,31 +671,39 @@ static void cuda_free(cap_mc_backend *backend)
 
 /* ---- one job ------------------------------------------------------------------------------ */
 
+typedef void (*cap_path_kernel_fn)(cap_mc_model, double *, double *, int64_t, int, uint64_t);
+
+/* The register budget: ptxas left to itself takes 120-130 registers (3 blocks of 128 a
+ * multiprocessor); held to 64 (8 blocks) it spills a few bytes and runs faster on every
+ * bench_mc problem (H100, 2026-11-23: small +10%, medium +7%, large +21%, docs/monte-carlo.md
+ * §5). */
+#define CAP_CUDA_PATH_MIN_BLOCKS 8
+
+static cap_path_kernel_fn path_kernel(int place)
+{
+    return place == CAP_WS_SHARED ? cap_mc_path_kernel<CAP_WS_SHARED, CAP_CUDA_PATH_MIN_BLOCKS>
+                                  : cap_mc_path_kernel<CAP_WS_BLOCK, CAP_CUDA_PATH_MIN_BLOCKS>;
+}
+
 static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error, int error_size)
 {
     unsigned threads = (unsigned)st->fused_threads;
     unsigned grid = (unsigned)((lanes + threads - 1) / threads);
-    int64_t rows = cap_mc_ws_rows(&st->model);
-    if (st->place == CAP_WS_SHARED)
-        cap_mc_fused_kernel<CAP_WS_SHARED><<<grid, threads, st->fused_smem>>>(
-            st->model, st->ws, st->rec, st->stride, lanes, first, rows);
-    else if (st->place == CAP_WS_BLOCK)
-        cap_mc_fused_kernel<CAP_WS_BLOCK>
-            <<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes, first, rows);
+    if (st->place == CAP_WS_CHUNK)
+        cap_mc_lanes_kernel<<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes,
+                                               first);
     else
-        cap_mc_fused_kernel<CAP_WS_CHUNK>
-            <<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes, first, rows);
+        path_kernel(st->place)<<<grid, threads, st->fused_smem>>>(
+            st->model, st->ws, st->rec, st->stride, lanes, first);
     CAP_CUDA_CHECK(cudaGetLastError());
     return CAP_MC_OK;
 }
 
 /* Fused kernel layout. SHARED takes the block size (128, 64 or 32 threads) that keeps the
- * most warps resident per multiprocessor, its workspace (ws_rows doubles a thread) within
+ * most warps resident per multiprocessor, its state (cap_mc_path_doubles a thread) within
  * the opt-in shared-memory limit; CAP_MC_CUDA_FUSED uses it when at least
- * CAP_CUDA_SHARED_MIN_WARPS warps fit, and otherwise the per-block slice of device memory.
- * Measured on an H100 (2026-11-23, bench_mc): with 16 warps (W 4, O 12) shared and the
- * per-block slice ran alike; with 6 warps (W 8, O 40) shared was 25% slower, with 2 warps
- * (W 24, O 120) 4x slower: the kernel needs warps in flight more than it needs the cache. */
+ * CAP_CUDA_SHARED_MIN_WARPS warps fit, and otherwise the per-block slice of device memory
+ * (measured in docs/monte-carlo.md §5). */
 #define CAP_CUDA_SHARED_MIN_WARPS 16
 
 static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
@@ -528,18 +714,19 @@ static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char 
     st->fused_smem = 0;
     if (st->variant != CAP_MC_CUDA_FUSED && st->variant != CAP_MC_CUDA_FUSED_SHARED)
         return CAP_MC_OK;
-    size_t per_thread = (size_t)cap_mc_ws_rows(&st->model) * sizeof(double);
+    cap_path_kernel_fn kernel = path_kernel(CAP_WS_SHARED);
+    size_t per_thread = (size_t)cap_mc_path_doubles(&st->model) * sizeof(double);
     size_t limit = prop->sharedMemPerBlockOptin;
-    CAP_CUDA_CHECK(cudaFuncSetAttribute(cap_mc_fused_kernel<CAP_WS_SHARED>,
-                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit));
+    CAP_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit));
     int best_warps = 0, best_threads = 0;
     for (int threads = 128; threads >= 32; threads /= 2) {
         size_t bytes = per_thread * (size_t)threads;
         if (bytes > limit)
             continue;
         int blocks = 0;
-        CAP_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-            &blocks, cap_mc_fused_kernel<CAP_WS_SHARED>, threads, bytes));
+        CAP_CUDA_CHECK(
+            cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, threads, bytes));
         int warps = blocks * threads / 32;
         if (warps > best_warps)
             best_warps = warps, best_threads = threads;
@@ -705,6 +892,20 @@ static void keep_records(cuda_state *st, int64_t samples)
     st->kept_pitch = samples;
 }
 
+/* The costs kept for exact quantiles (8 bytes a sample and scale, up to the 1 GiB budget)
+ * cross to the host at about 3 GB/s into pageable memory and at the link's speed into
+ * pinned memory, so the store is registered once for the run (the engine frees it only
+ * after the backend). Failing to register just leaves the slower copy. */
+static void pin_store(cuda_state *st, const cap_mc_job *job)
+{
+    st->pin_tried = true;
+    size_t bytes = (size_t)(job->store_rows * job->store_pitch) * sizeof(double);
+    if (cudaHostRegister(job->store, bytes, cudaHostRegisterDefault) == cudaSuccess)
+        st->pinned = job->store;
+    else
+        cudaGetLastError();
+}
+
 static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size)
 {
     cuda_state *st = (cuda_state *)backend->state;
@@ -733,8 +934,13 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
             /* pass 2 bins pass 1's kept records, or the records just simulated again */
             const double *rec = replay ? st->kept + job->first_sample : st->rec;
             int64_t pitch = replay ? st->kept_pitch : st->stride;
-            dim3 grid(grid_for(lanes), st->hist_rows < 65535 ? st->hist_rows : 65535);
-            cap_mc_histogram_kernel<<<grid, CAP_CUDA_THREADS>>>(
+            /* about 8 blocks a multiprocessor in all, each over many lanes (its shared
+             * counts are added to the device's once per block) */
+            int per_row = 8 * st->multiprocessors / st->hist_rows;
+            int64_t most = (lanes + CAP_CUDA_HIST_THREADS - 1) / CAP_CUDA_HIST_THREADS;
+            per_row = per_row < 1 ? 1 : (per_row > most ? (int)most : per_row);
+            dim3 grid((unsigned)per_row, st->hist_rows < 65535 ? st->hist_rows : 65535);
+            cap_mc_histogram_kernel<<<grid, CAP_CUDA_HIST_THREADS>>>(
                 rec, pitch, lanes, st->hist_rows, st->d_row, st->d_lo, st->d_inv_width, st->d_bins,
                 st->d_offset, st->d_counts, st->d_at_min);
             CAP_CUDA_CHECK(cudaGetLastError());
@@ -745,8 +951,8 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     }
     int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
     int64_t units = cap_mc_units(m) * m->scale_count;
-    cap_mc_reduce_kernel<<<grid_for(blocks * units), CAP_CUDA_THREADS>>>(*m, st->rec, st->stride,
-                                                                         lanes, st->pd, st->pc);
+    cap_mc_reduce_kernel<<<grid_for(blocks * units * 32), CAP_CUDA_THREADS>>>(
+        *m, st->rec, st->stride, lanes, st->pd, st->pc);
     CAP_CUDA_CHECK(cudaGetLastError());
     prof_mark(st, PROF_REDUCE);
     size_t pd_bytes =
@@ -761,6 +967,8 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
             st->kept + job->first_sample, (size_t)st->kept_pitch * sizeof(double), st->rec,
             (size_t)st->stride * sizeof(double), (size_t)lanes * sizeof(double),
             (size_t)st->kept_rows, cudaMemcpyDeviceToDevice));
+    if (job->store && job->store_rows > 0 && !st->pin_tried)
+        pin_store(st, job);
     if (job->store && job->store_rows > 0)
         CAP_CUDA_CHECK(cudaMemcpy2D(
             job->store + job->first_sample, (size_t)job->store_pitch * sizeof(double), st->rec,
@@ -811,6 +1019,7 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
     if (status != CAP_MC_OK)
         return status;
     st->stride = choose_stride(model, options, free_bytes);
+    st->multiprocessors = prop.multiProcessorCount;
     const cap_mc_model *m = &st->model;
     size_t lanes = (size_t)st->stride, blocks = lanes / CAP_MC_BLOCK;
     CAP_CUDA_CHECK(

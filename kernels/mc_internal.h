@@ -41,7 +41,9 @@ typedef struct {
     int64_t sample_count; /* <= backend chunk */
     double *partial_d;    /* MOMENTS: [blocks][S * PD], block b of this job at b */
     int64_t *partial_c;   /* MOMENTS: [blocks][S * PC] */
-    double *store;        /* MOMENTS, optional: row r of sample s at store[r * pitch + s] */
+    double *store;        /* MOMENTS, optional: row r of sample s at store[r * pitch + s]; the
+                             same array in every job of a run, which the backend may pin
+                             until it is freed */
     int64_t store_pitch;
     int64_t store_rows; /* record rows 0 .. store_rows-1 are kept (the costs) */
     /* MOMENTS, optional: the nonzero values of record rows sparse_row0 + r (unmet hours and
@@ -88,6 +90,10 @@ int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *
  * 0, or -1 when out of memory. */
 int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
                                  cap_mc_scale_result *s);
+
+/* Tests: the CPU backend simulates with cap_mc_simulate_path (the CUDA fused kernel's
+ * driver) instead of cap_mc_simulate, so the two are compared on machines without a GPU. */
+void cap_mc_cpu_use_path_driver(bool on);
 
 /* Monotonic clock, seconds. */
 double cap_mc_seconds(void);

@@ -644,6 +644,228 @@ CAP_MC_HD void cap_mc_simulate(const cap_mc_model *m, cap_mc_lanes l)
     }
 }
 
+/* ---- one sample in a compact state (the CUDA fused kernel) -------------------------------
+ * cap_mc_simulate_path runs the model of cap_mc_simulate for one sample and one scale, the
+ * same operations in the same order (so the same bits: tests/test_mc.c compares the two on
+ * the CPU), in a state a GPU thread can keep on chip: 3W doubles (multipliers; the correlated
+ * shocks, then the shortfalls; unmet hours), a few words of bits (offerings up, providers
+ * down, offerings recourse has visited, workloads that fell short) and, touched only when a
+ * workload falls short and only for the offerings recourse visits, spare capacity. The
+ * workspace rows of the lane version hold W + normal_rows + W + provider_rows +
+ * offering_rows + W + W + O doubles instead, rewritten every period: on a GPU that traffic,
+ * not the arithmetic, set the pace (docs/monte-carlo.md §5). Differences that change no
+ * value: a sample's delivered H100e is summed when its shortfall is computed; correlated
+ * shocks are summed as the normal pairs arrive (k ascending, as in cap_mc_correlate);
+ * spare capacity is set when recourse first visits an offering; a scale at a time (the
+ * random numbers are drawn again for each scale: the same numbers). */
+
+typedef struct {
+    double *x;      /* [3W]: multipliers, work (shocks, then shortfalls), unmet H100e-hours */
+    uint32_t *bits; /* [cap_mc_path_words] */
+    double *spare;  /* [O] */
+    int stride;     /* item i of this sample at x[i * stride], bits[i * stride], spare[...] */
+} cap_mc_path;
+
+CAP_MC_HD int cap_mc_path_up_words(const cap_mc_model *m)
+{
+    return (m->offering_rows + 31) / 32;
+}
+CAP_MC_HD int cap_mc_path_down_words(const cap_mc_model *m)
+{
+    return (m->provider_rows + 31) / 32;
+}
+CAP_MC_HD int cap_mc_path_visit_words(const cap_mc_model *m)
+{
+    return (m->offering_count + 31) / 32;
+}
+CAP_MC_HD int cap_mc_path_words(const cap_mc_model *m)
+{
+    return cap_mc_path_up_words(m) + cap_mc_path_down_words(m) + cap_mc_path_visit_words(m) +
+           (m->workload_count + 31) / 32;
+}
+/* Doubles a sample's state takes besides spare capacity (bit words rounded up to doubles). */
+CAP_MC_HD int64_t cap_mc_path_doubles(const cap_mc_model *m)
+{
+    return 3 * (int64_t)m->workload_count + (cap_mc_path_words(m) + 1) / 2;
+}
+
+CAP_MC_HD bool cap_mc_bit(const uint32_t *words, int stride, int i)
+{
+    return (words[(i >> 5) * stride] >> (i & 31)) & 1u;
+}
+CAP_MC_HD void cap_mc_bit_set(uint32_t *words, int stride, int i)
+{
+    words[(i >> 5) * stride] |= 1u << (i & 31);
+}
+CAP_MC_HD void cap_mc_bits_clear(uint32_t *words, int stride, int count)
+{
+    for (int i = 0; i < count; i++)
+        words[i * stride] = 0u;
+}
+
+/* Availability of offering o this period: as cap_mc_draw_outages leaves row A[o]. */
+CAP_MC_HD double cap_mc_path_avail(const cap_mc_model *m, const uint32_t *up, int stride, int o)
+{
+    return cap_mc_bit(up, stride, o) ? m->availability[o] : 0.0;
+}
+
+/* Multipliers of period t: 1 at t = 0, then the correlated shocks (cap_mc_draw_normals,
+ * cap_mc_correlate, cap_mc_apply_shocks). z_w is summed into work[w] as pairs arrive. */
+CAP_MC_HD void cap_mc_path_demand(const cap_mc_model *m, cap_mc_path p, uint64_t sample, int t)
+{
+    int W = m->workload_count;
+    int st = p.stride;
+    double *mult = p.x, *z = p.x + W * st;
+    if (t == 0) {
+        for (int w = 0; w < W; w++)
+            mult[w * st] = 1.0;
+        return;
+    }
+    if (!m->any_sigma)
+        return;
+    if (!m->chol_identity)
+        for (int w = 0; w < W; w++)
+            z[w * st] = 0.0;
+    for (int pair = 0; 2 * pair < m->normal_rows; pair++) {
+        double n[2];
+        cap_mc_normal_pair(
+            cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_NORMAL, (uint32_t)pair), &n[0],
+            &n[1]);
+        for (int h = 0; h < 2; h++) {
+            int k = 2 * pair + h;
+            if (k >= W)
+                break;
+            if (m->chol_identity) {
+                z[k * st] = n[h];
+                continue;
+            }
+            for (int w = k; w < W; w++) {
+                double coef = m->chol[w * W + k];
+                if (coef != 0.0)
+                    z[w * st] += coef * n[h];
+            }
+        }
+    }
+    for (int w = 0; w < W; w++)
+        if (m->sigma[w] != 0.0)
+            mult[w * st] *= cap_mc_exp(m->sigma[w] * z[w * st] - m->half_var[w]);
+}
+
+/* Outage bits of period t, from the words cap_mc_draw_outages compares. */
+CAP_MC_HD void cap_mc_path_outages(const cap_mc_model *m, cap_mc_path p, uint64_t sample, int t)
+{
+    int st = p.stride;
+    uint32_t *up = p.bits, *down = p.bits + cap_mc_path_up_words(m) * st;
+    cap_mc_bits_clear(down, st, cap_mc_path_down_words(m));
+    cap_mc_bits_clear(up, st, cap_mc_path_up_words(m));
+    for (int g = 0; g < m->provider_rows; g += 4) {
+        const int64_t *thr = m->provider_threshold + g;
+        if ((thr[0] | thr[1] | thr[2] | thr[3]) == 0)
+            continue;
+        philox4x32_ctr_t r = cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_PROVIDER,
+                                           (uint32_t)(g / 4));
+        for (int q = 0; q < 4; q++)
+            if ((int64_t)r.v[q] < thr[q])
+                cap_mc_bit_set(down, st, g + q);
+    }
+    for (int g = 0; g < m->offering_rows; g += 4) {
+        const int64_t *thr = m->offering_threshold + g;
+        bool drawn = (thr[0] | thr[1] | thr[2] | thr[3]) != 0;
+        philox4x32_ctr_t r = {{0u, 0u, 0u, 0u}};
+        if (drawn)
+            r = cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_OFFERING, (uint32_t)(g / 4));
+        for (int q = 0; q < 4; q++) {
+            bool out = (drawn && (int64_t)r.v[q] < thr[q]) ||
+                       cap_mc_bit(down, st, m->offering_provider[g + q]);
+            if (!out)
+                cap_mc_bit_set(up, st, g + q);
+        }
+    }
+}
+
+/* cap_mc_greedy_recourse for one sample: work[w] holds the shortfalls; spare capacity of an
+ * offering is set (as cap_mc_settle sets it) when recourse first visits it. */
+CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t, double *cost)
+{
+    int W = m->workload_count, O = m->offering_count, T = m->period_count;
+    int st = p.stride;
+    double *left_row = p.x + W * st;
+    const uint32_t *up = p.bits;
+    uint32_t *visited =
+        p.bits + (cap_mc_path_up_words(m) + cap_mc_path_down_words(m)) * st;
+    cap_mc_bits_clear(visited, st, cap_mc_path_visit_words(m));
+    for (int i = 0; i < W; i++) {
+        int w = m->priority[i];
+        double left = left_row[w * st];
+        int64_t begin = m->recourse_start[t * W + w], end = m->recourse_start[t * W + w + 1];
+        for (int64_t e = begin; e < end && left > 0.0; e++) {
+            int o = m->recourse_offering[e];
+            double a = cap_mc_path_avail(m, up, st, o), spare;
+            if (cap_mc_bit(visited, st, o)) {
+                spare = p.spare[o * st];
+            } else {
+                spare = a > 0.0 ? m->spare_capacity[o * T + t] : 0.0;
+                cap_mc_bit_set(visited, st, o);
+            }
+            if (spare > 0.0)
+                cap_mc_recourse_step(m->thr[w * O + o] * a, m->price_hours[o * T + t], &left,
+                                     &spare, cost);
+            p.spare[o * st] = spare;
+        }
+        left_row[w * st] = left;
+    }
+}
+
+/* The whole path of one sample at scale k: records as cap_mc_simulate leaves them (the
+ * multiplier rows only for k = 0: they do not depend on the scale). */
+CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, double *rec,
+                                    int64_t rec_stride, uint64_t sample, int k)
+{
+    int W = m->workload_count, T = m->period_count;
+    int st = p.stride;
+    double *mult = p.x, *work = p.x + W * st, *unmet = p.x + 2 * W * st;
+    const uint32_t *up = p.bits;
+    uint32_t *any = p.bits + (cap_mc_path_words(m) - (W + 31) / 32) * st;
+    double scale = m->scales[k], cost = m->plan_cost;
+    for (int w = 0; w < W; w++)
+        unmet[w * st] = 0.0;
+    cap_mc_bits_clear(any, st, (W + 31) / 32);
+    for (int t = 0; t < T; t++) {
+        cap_mc_path_demand(m, p, sample, t);
+        if (k == 0)
+            for (int w = 0; w < W; w++)
+                rec[cap_mc_rec_mult(m, w, t) * rec_stride] = mult[w * st];
+        cap_mc_path_outages(m, p, sample, t);
+        bool some_short = false;
+        for (int w = 0; w < W; w++) {
+            int64_t begin = m->delivery_start[t * W + w], end = m->delivery_start[t * W + w + 1];
+            double delivered = 0.0;
+            for (int64_t e = begin; e < end; e++)
+                delivered +=
+                    m->delivery_coef[e] * cap_mc_path_avail(m, up, st, m->delivery_offering[e]);
+            double gap = cap_mc_demanded(mult[w * st], m->demand[w * T + t], scale) - delivered;
+            work[w * st] = gap > 0.0 ? gap : 0.0;
+            some_short = some_short || gap > 0.0;
+        }
+        if (m->greedy && some_short)
+            cap_mc_path_recourse(m, p, t, &cost);
+        double hours = m->hours[t];
+        for (int w = 0; w < W; w++) {
+            double sh = work[w * st], demand = m->demand[w * T + t];
+            rec[cap_mc_rec_short(m, k, w, t) * rec_stride] = sh;
+            unmet[w * st] += sh * hours;
+            if (sh > CAP_MC_SHORT_TOL * cap_mc_demanded(mult[w * st], demand, scale))
+                cap_mc_bit_set(any, st, w);
+            cost += m->penalty_hours[w * T + t] * sh;
+        }
+    }
+    rec[cap_mc_rec_cost(m, k) * rec_stride] = cost;
+    for (int w = 0; w < W; w++) {
+        rec[cap_mc_rec_unmet(m, k, w) * rec_stride] = unmet[w * st];
+        rec[cap_mc_rec_any(m, k, w) * rec_stride] = cap_mc_bit(any, st, w) ? 1.0 : 0.0;
+    }
+}
+
 /* ---- per-block reduction ------------------------------------------------------------------
  * A block partial holds, per scale k, PD doubles and PC counts:
  *   doubles: cost mean, cost M2, cost min, cost max; per (w,t): sum shortfall, sum service,

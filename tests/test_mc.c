@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -608,6 +609,154 @@ Test(mc, binned_exact_quantiles_match_a_sort)
         cr_expect(memcmp(&r[0].cost, &r[1].cost, sizeof r[0].cost) == 0,
                   "n %lld: 1 and 4 threads differ", (long long)n);
         free(a), free(sorted);
+    }
+}
+
+/* ---- the CUDA kernel's driver against the lane driver, on the CPU -------------------------- *
+ * cap_mc_simulate_path (one sample in a compact state: the fused CUDA kernel runs it) must
+ * give the bits of cap_mc_simulate. Compared through the whole engine on problems large
+ * enough to cross bit-word boundaries (37 workloads, 70 offerings, 9 providers), with zero
+ * and nonzero correlations, workloads without volatility, groups of 4 never out, hard
+ * demand, greedy and no recourse, one and three scales, exact and two-pass quantiles. */
+
+typedef struct {
+    cap_mc_problem p;
+    double *mem;
+    unsigned char *bytes;
+    int *provider;
+} big_problem;
+
+static double lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*s >> 11) * 0x1p-53;
+}
+
+static void big_problem_make(big_problem *b, int W, int O, int P, int T, uint64_t seed,
+                             bool identity, bool volatile_demand)
+{
+    size_t doubles = (size_t)(T + 2 * W * T + 2 * W + W * W + 2 * O + P + 2 * O * T + W * O +
+                              T * W * O);
+    b->mem = calloc(doubles, sizeof(double));
+    b->bytes = calloc((size_t)(W + O), 1);
+    b->provider = calloc((size_t)O, sizeof(int));
+    cr_assert(b->mem && b->bytes && b->provider);
+    double *x = b->mem;
+    double *hours = x, *demand = (x += T), *sigma = (x += W * T), *chol = (x += W);
+    double *penalty = (x += W * W), *avail = (x += W), *outage = (x += O);
+    double *pout = (x += O), *price = (x += P), *cap = (x += O * T), *thr = (x += O * T);
+    double *plan = (x += W * O);
+    unsigned char *has_penalty = b->bytes, *rec_ok = b->bytes + W;
+    uint64_t s = seed;
+    for (int t = 0; t < T; t++)
+        hours[t] = 700.0 + 60.0 * lcg(&s);
+    double *corr = calloc((size_t)W * W, sizeof(double));
+    cr_assert(corr);
+    for (int w = 0; w < W; w++) {
+        for (int t = 0; t < T; t++)
+            demand[w * T + t] = (50.0 + 400.0 * lcg(&s)) * (1.0 + 0.04 * t);
+        sigma[w] = volatile_demand && w % 5 != 3 ? 0.05 + 0.3 * lcg(&s) : 0.0;
+        penalty[w] = 10.0 + 80.0 * lcg(&s);
+        has_penalty[w] = w % 7 != 2;
+        for (int k = 0; k < W; k++) /* blocks of 4 correlated workloads: zeros in L */
+            corr[w * W + k] = w == k ? 1.0 : (!identity && w / 4 == k / 4 ? 0.4 : 0.0);
+    }
+    cr_assert_eq(cap_mc_cholesky(W, corr, chol), 0);
+    free(corr);
+    for (int p = 0; p < P; p++)
+        pout[p] = p % 4 == 1 ? 0.0 : 0.02 * lcg(&s);
+    for (int o = 0; o < O; o++) {
+        b->provider[o] = o % P;
+        avail[o] = 0.85 + 0.15 * lcg(&s);
+        outage[o] = o / 4 % 3 == 2 ? 0.0 : 0.06 * lcg(&s); /* some groups never out */
+        rec_ok[o] = o % 3 != 0;
+        for (int t = 0; t < T; t++)
+            price[o * T + t] = 1.0 + 4.0 * lcg(&s);
+        for (int w = 0; w < W; w++)
+            thr[w * O + o] = lcg(&s) < 0.3 ? 0.5 + 2.0 * lcg(&s) : 0.0;
+    }
+    for (int w = 0; w < W; w++)
+        for (int o = 0, used = 0; o < O && used < 3; o++) {
+            int oo = (w * 11 + o) % O;
+            if (thr[w * O + oo] == 0.0)
+                continue;
+            used++;
+            for (int t = 0; t < T; t++) /* about 90% of the expected demand: shortfalls */
+                plan[(t * W + w) * O + oo] = 0.3 * demand[w * T + t] / thr[w * O + oo];
+        }
+    for (int o = 0; o < O; o++)
+        for (int t = 0; t < T; t++) {
+            double planned = 0.0;
+            for (int w = 0; w < W; w++)
+                planned += plan[(t * W + w) * O + o];
+            cap[o * T + t] = 1.2 * planned + 5.0 * lcg(&s);
+        }
+    memset(&b->p, 0, sizeof b->p);
+    b->p.workload_count = W, b->p.offering_count = O, b->p.provider_count = P;
+    b->p.period_count = T;
+    b->p.hours = hours, b->p.demand = demand, b->p.sigma = sigma, b->p.chol = chol;
+    b->p.penalty = penalty, b->p.has_penalty = has_penalty, b->p.availability = avail;
+    b->p.offering_outage = outage, b->p.offering_provider = b->provider;
+    b->p.provider_outage = pout, b->p.price = price, b->p.capacity = cap;
+    b->p.recourse_ok = rec_ok, b->p.thr = thr, b->p.plan = plan;
+    b->p.plan_cost = 1e6;
+}
+
+static void big_problem_free(big_problem *b)
+{
+    free(b->mem), free(b->bytes), free(b->provider);
+}
+
+static cap_mc_result *run_problem(const cap_mc_problem *p, const cap_mc_options *o)
+{
+    cap_mc_result *r = NULL;
+    char error[256];
+    int status = cap_mc_run(p, o, &r, error, sizeof error);
+    cr_assert_eq(status, CAP_MC_OK, "cap_mc_run: %d %s", status, error);
+    return r;
+}
+
+Test(mc, path_driver_matches_lane_driver)
+{
+    const double sweep[3] = {0.9, 1.0, 1.25};
+    struct {
+        int W, O, P, T;
+        bool identity, volatile_demand, greedy;
+        int scales;
+        int64_t exact_bytes;
+    } cases[] = {
+        {37, 70, 9, 5, false, true, true, 3, (int64_t)1 << 30},
+        {37, 70, 9, 5, false, true, true, 1, 0},
+        {8, 40, 4, 6, true, true, true, 1, (int64_t)1 << 30},
+        {5, 9, 2, 4, false, true, false, 3, (int64_t)1 << 30},
+        {6, 12, 3, 3, true, false, true, 1, (int64_t)1 << 30},
+        {3, 33, 1, 4, false, true, true, 1, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        big_problem b;
+        big_problem_make(&b, cases[c].W, cases[c].O, cases[c].P, cases[c].T, 100 + c,
+                         cases[c].identity, cases[c].volatile_demand);
+        cap_mc_options o = cpu_options(2 * 4096 + 301);
+        o.seed = 7 + c;
+        o.threads = 2;
+        o.recourse = cases[c].greedy ? CAP_MC_RECOURSE_GREEDY : CAP_MC_RECOURSE_NONE;
+        o.scales = sweep, o.scale_count = cases[c].scales;
+        o.exact_quantile_bytes = cases[c].exact_bytes;
+        cap_mc_cpu_use_path_driver(false);
+        cap_mc_result *lanes = run_problem(&b.p, &o);
+        cap_mc_cpu_use_path_driver(true);
+        cap_mc_result *path = run_problem(&b.p, &o);
+        cap_mc_cpu_use_path_driver(false);
+        char what[64];
+        snprintf(what, sizeof what, "case %zu", c);
+        /* the problems must exercise what they are meant to: shortfalls and recourse */
+        cr_expect(lanes->scales[0].workloads[0].period_expected_shortfall[1] > 0.0 ||
+                      lanes->scales[0].workloads[1].period_expected_shortfall[1] > 0.0,
+                  "%s: no shortfall to compare", what);
+        expect_results_match(lanes, path, 0.0, 0.0, what);
+        cap_mc_result_free(lanes);
+        cap_mc_result_free(path);
+        big_problem_free(&b);
     }
 }
 
