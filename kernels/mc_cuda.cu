@@ -532,8 +532,8 @@ typedef struct {
     int place;                 /* fused: CAP_WS_* */
     int fused_threads;         /* fused: threads per block */
     int multiprocessors;
-    size_t fused_smem;         /* fused, SHARED: dynamic shared memory per block */
-    int64_t stride;            /* lanes per chunk, multiple of CAP_MC_BLOCK */
+    size_t fused_smem; /* fused, SHARED: dynamic shared memory per block */
+    int64_t stride;    /* lanes per chunk, multiple of CAP_MC_BLOCK */
     double *ws, *rec, *pd;
     int64_t *pc;
     double *gemm_coef; /* [T][W * offering_rows]: column-major O_r x W per period */
@@ -693,8 +693,8 @@ static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error
         cap_mc_lanes_kernel<<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes,
                                                first);
     else
-        path_kernel(st->place)<<<grid, threads, st->fused_smem>>>(
-            st->model, st->ws, st->rec, st->stride, lanes, first);
+        path_kernel(st->place)<<<grid, threads, st->fused_smem>>>(st->model, st->ws, st->rec,
+                                                                  st->stride, lanes, first);
     CAP_CUDA_CHECK(cudaGetLastError());
     return CAP_MC_OK;
 }

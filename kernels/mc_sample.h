@@ -762,8 +762,8 @@ CAP_MC_HD void cap_mc_path_outages(const cap_mc_model *m, cap_mc_path p, uint64_
         const int64_t *thr = m->provider_threshold + g;
         if ((thr[0] | thr[1] | thr[2] | thr[3]) == 0)
             continue;
-        philox4x32_ctr_t r = cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_PROVIDER,
-                                           (uint32_t)(g / 4));
+        philox4x32_ctr_t r =
+            cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_PROVIDER, (uint32_t)(g / 4));
         for (int q = 0; q < 4; q++)
             if ((int64_t)r.v[q] < thr[q])
                 cap_mc_bit_set(down, st, g + q);
@@ -791,8 +791,7 @@ CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t,
     int st = p.stride;
     double *left_row = p.x + W * st;
     const uint32_t *up = p.bits;
-    uint32_t *visited =
-        p.bits + (cap_mc_path_up_words(m) + cap_mc_path_down_words(m)) * st;
+    uint32_t *visited = p.bits + (cap_mc_path_up_words(m) + cap_mc_path_down_words(m)) * st;
     cap_mc_bits_clear(visited, st, cap_mc_path_visit_words(m));
     for (int i = 0; i < W; i++) {
         int w = m->priority[i];

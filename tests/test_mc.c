@@ -635,8 +635,8 @@ static double lcg(uint64_t *s)
 static void big_problem_make(big_problem *b, int W, int O, int P, int T, uint64_t seed,
                              bool identity, bool volatile_demand)
 {
-    size_t doubles = (size_t)(T + 2 * W * T + 2 * W + W * W + 2 * O + P + 2 * O * T + W * O +
-                              T * W * O);
+    size_t doubles =
+        (size_t)(T + 2 * W * T + 2 * W + W * W + 2 * O + P + 2 * O * T + W * O + T * W * O);
     b->mem = calloc(doubles, sizeof(double));
     b->bytes = calloc((size_t)(W + O), 1);
     b->provider = calloc((size_t)O, sizeof(int));
