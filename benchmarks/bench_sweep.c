@@ -75,11 +75,7 @@ static cap_sweep_result *sweep(const cap_scenario *s, const cap_sweep_axis *axis
                                int threads)
 {
     cap_sweep_options o;
-    cap_sweep_options_init(&o);
-    o.axes = axis;
-    o.axis_count = 1;
-    o.values = axis->values;
-    o.point_count = axis->value_count;
+    cap_sweep_options_for_axis(&o, axis);
     o.cold = cold;
     o.threads = threads;
     cap_diag diag;

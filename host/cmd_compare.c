@@ -163,7 +163,6 @@ typedef struct {
     cap_mix_metrics metrics;
     double mc_mean, mc_std, mc_p95, mc_cvar95, mc_unmet_hours;
     double *p_shortfall; /* [workload] */
-    char backend[64];
 } mix_row;
 
 static void mix_label(const char *text, char *label, size_t size)
@@ -187,14 +186,12 @@ static int simulate(const compare_args *args, const cap_scenario *s, mix_row *ro
     options.backend = args->backend;
     options.recourse = args->recourse;
     options.threads = (int)args->threads;
-    options.cancel = &cap_interrupted;
     cap_mc_result *result = NULL;
     char error[512] = "";
     int code = cap_mc_run(&bridge.problem, &options, &result, error, sizeof error);
     cap_mc_bridge_free(&bridge);
     if (code != CAP_MC_OK) {
-        cap_diag_add(diag, "capplan compare: mix %s: %s", row->label,
-                     cap_interrupted ? "interrupted" : error);
+        cap_diag_add(diag, "capplan compare: mix %s: %s", row->label, error);
         return code;
     }
     const cap_mc_scale_result *scale = &result->scales[0];
@@ -206,7 +203,6 @@ static int simulate(const compare_args *args, const cap_scenario *s, mix_row *ro
         row->p_shortfall[w] = scale->workloads[w].p_shortfall;
         row->mc_unmet_hours += scale->workloads[w].expected_unmet_h100e_hours;
     }
-    snprintf(row->backend, sizeof row->backend, "%s", result->backend);
     row->simulated = true;
     cap_mc_result_free(result);
     return 0;

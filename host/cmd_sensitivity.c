@@ -63,7 +63,6 @@ static int parse_args(int argc, char **argv, sensitivity_args *args)
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
     cap_sensitivity_options_init(&args->analysis);
-    args->analysis.cancel = &cap_interrupted;
     args->plots = true;
     args->top = 20;
     optind = 0;
@@ -386,7 +385,7 @@ static cap_status tornado_plot(const char *dir, const cap_sensitivity *r, cap_di
 }
 
 static cap_status write_outputs(const sensitivity_args *args, const cap_scenario *s,
-                                const cap_sensitivity *r, cap_diag *diag)
+                                const cap_sensitivity *r, json_t *root, cap_diag *diag)
 {
     const char *dir = args->out_dir;
     cap_status rc = cap_outdir_prepare(dir, diag);
@@ -394,11 +393,8 @@ static cap_status write_outputs(const sensitivity_args *args, const cap_scenario
         rc = write_csv(dir, "sensitivity.csv", write_rows_csv, s, r, diag);
     if (rc == CAP_OK && r->plan)
         rc = write_csv(dir, "reduced_costs.csv", write_columns_csv, s, r, diag);
-    if (rc == CAP_OK) {
-        json_t *root = sensitivity_json(s, r, args->analysis.solve.integer);
+    if (rc == CAP_OK)
         rc = cap_report_write_json(dir, "sensitivity.json", root, diag);
-        json_decref(root);
-    }
     if (rc == CAP_OK && args->plots && r->bar_count > 0)
         rc = tornado_plot(dir, r, diag);
     return rc;
@@ -554,11 +550,12 @@ static int report(const sensitivity_args *args, const cap_scenario *s, const cap
     if (r->note)
         fprintf(stderr, "note: %s\n", r->note);
     fflush(stdout);
+    json_t *root = args->json || args->out_dir
+                       ? sensitivity_json(s, r, args->analysis.solve.integer)
+                       : NULL; /* built once for the terminal and the file */
     if (args->json) {
-        json_t *root = sensitivity_json(s, r, args->analysis.solve.integer);
         json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         fputc('\n', stdout);
-        json_decref(root);
     } else if (!args->quiet && r->plan) {
         print_tables(s, r, args->top);
     }
@@ -566,7 +563,7 @@ static int report(const sensitivity_args *args, const cap_scenario *s, const cap
         cap_diag diag;
         cap_diag_init(&diag);
         fflush(stdout);
-        cap_status rc = write_outputs(args, s, r, &diag);
+        cap_status rc = write_outputs(args, s, r, root, &diag);
         cap_diag_print(&diag, stderr);
         cap_diag_free(&diag);
         if (rc != CAP_OK && code == 0)
@@ -574,6 +571,7 @@ static int report(const sensitivity_args *args, const cap_scenario *s, const cap
         else if (rc == CAP_OK && !args->quiet && !args->json)
             fprintf(stderr, "results written to %s/\n", args->out_dir);
     }
+    json_decref(root);
     return code;
 }
 
@@ -592,12 +590,8 @@ int cap_cmd_sensitivity(int argc, char **argv)
         code = cap_sensitivity_analyze(s, &args.analysis, &result, &diag);
     cap_diag_print(&diag, stderr);
     cap_diag_free(&diag);
-    if (code == CAP_OK && cap_interrupted) {
-        fprintf(stderr, "capplan sensitivity: interrupted; no results written\n");
-        code = 1;
-    } else if (code == CAP_OK) {
+    if (code == CAP_OK)
         code = report(&args, s, result);
-    }
     cap_sensitivity_free(result);
     cap_scenario_free(s);
     return code;

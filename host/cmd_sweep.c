@@ -83,7 +83,6 @@ static int parse_args(int argc, char **argv, sweep_args *args)
                                             {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
     cap_sweep_options_init(&args->sweep);
-    args->sweep.cancel = &cap_interrupted;
     args->plots = true;
     optind = 0;
     int c;
@@ -162,11 +161,10 @@ static void csv_label(FILE *out, const cap_sweep_axis *axis)
     fputc(',', out);
 }
 
-static void write_csv(FILE *out, const cap_sweep_axis *axes, const cap_sweep_options *o,
-                      const cap_sweep_result *r)
+static void write_csv(FILE *out, const cap_sweep_options *o, const cap_sweep_result *r)
 {
     for (int a = 0; a < o->axis_count; a++)
-        csv_label(out, &axes[a]);
+        csv_label(out, &o->axes[a]);
     fputs("status,objective_usd,capacity_usd,penalty_usd,commitment_topup_usd,"
           "unmet_h100e_hours,seconds,start,thread\n",
           out);
@@ -216,12 +214,12 @@ static void plot_label(const cap_sweep_axis *axis, char *buffer, size_t size)
             *p = '`';
 }
 
-static void plot_body(const cap_sweep_axis *axes, const cap_sweep_options *o,
-                      const cap_sweep_result *r, char *body, size_t size)
+static void plot_body(const cap_sweep_options *o, const cap_sweep_result *r, char *body,
+                      size_t size)
 {
     char first[300], second[300];
-    plot_label(&axes[0], first, sizeof first);
-    plot_label(&axes[o->axis_count > 1 ? 1 : 0], second, sizeof second);
+    plot_label(&o->axes[0], first, sizeof first);
+    plot_label(&o->axes[o->axis_count > 1 ? 1 : 0], second, sizeof second);
     bool unmet = false;
     for (int p = 0; p < r->point_count; p++)
         unmet = unmet || r->points[p].unmet_h100e_hours > 0.0;
@@ -253,40 +251,30 @@ static void plot_body(const cap_sweep_axis *axes, const cap_sweep_options *o,
                  "plot 'sweep.dat' using 1:2 with linespoints title 'total cost'\n");
 }
 
-typedef void (*file_writer)(FILE *out, const cap_sweep_axis *axes, const cap_sweep_options *o,
-                            const cap_sweep_result *r);
-
-static void dat_writer(FILE *out, const cap_sweep_axis *axes, const cap_sweep_options *o,
-                       const cap_sweep_result *r)
-{
-    (void)axes;
-    write_dat(out, o, r);
-}
+typedef void (*file_writer)(FILE *out, const cap_sweep_options *o, const cap_sweep_result *r);
 
 static cap_status write_file(const char *dir, const char *name, file_writer writer,
-                             const cap_sweep_axis *axes, const cap_sweep_options *o,
-                             const cap_sweep_result *r, cap_diag *diag)
+                             const cap_sweep_options *o, const cap_sweep_result *r, cap_diag *diag)
 {
     cap_outfile out;
     cap_status rc = cap_outfile_open(&out, dir, name, diag);
     if (rc != CAP_OK)
         return rc;
-    writer(out.file, axes, o, r);
+    writer(out.file, o, r);
     return cap_outfile_commit(&out, diag);
 }
 
-static cap_status write_outputs(const sweep_args *args, const cap_sweep_axis *axes,
-                                const cap_sweep_result *r, cap_diag *diag)
+static cap_status write_outputs(const sweep_args *args, const cap_sweep_result *r, cap_diag *diag)
 {
     const char *dir = args->out_dir;
     cap_status rc = cap_outdir_prepare(dir, diag);
     if (rc == CAP_OK)
-        rc = write_file(dir, "sweep.csv", write_csv, axes, &args->sweep, r, diag);
+        rc = write_file(dir, "sweep.csv", write_csv, &args->sweep, r, diag);
     if (rc != CAP_OK || !args->plots)
         return rc;
-    rc = write_file(dir, "sweep.dat", dat_writer, axes, &args->sweep, r, diag);
+    rc = write_file(dir, "sweep.dat", write_dat, &args->sweep, r, diag);
     char body[4096];
-    plot_body(axes, &args->sweep, r, body, sizeof body);
+    plot_body(&args->sweep, r, body, sizeof body);
     return rc == CAP_OK ? cap_plot_render(dir, "sweep", body, diag) : rc;
 }
 
@@ -296,9 +284,9 @@ static int column_width(const cap_sweep_axis *axis)
     return length > 12 ? (length < 40 ? length : 40) : 12;
 }
 
-static void print_table(const cap_sweep_axis *axes, const cap_sweep_options *o,
-                        const cap_sweep_result *r)
+static void print_table(const cap_sweep_options *o, const cap_sweep_result *r)
 {
+    const cap_sweep_axis *axes = o->axes;
     for (int a = 0; a < o->axis_count; a++)
         printf("%-*.*s%s ", column_width(&axes[a]) - (axes[a].scale ? 6 : 0),
                column_width(&axes[a]) - (axes[a].scale ? 6 : 0), axes[a].label,
@@ -349,15 +337,12 @@ static int run_sweep(sweep_args *args, const cap_scenario *s, cap_sweep_axis *ax
     cap_sweep_result *result = NULL;
     rc = cap_sweep_run(s, &args->sweep, &result, diag);
     int code = rc;
-    if (rc == CAP_OK && cap_interrupted) {
-        cap_diag_add(diag, "capplan sweep: interrupted; no results written");
-        code = 1;
-    } else if (rc == CAP_OK) {
+    if (rc == CAP_OK) {
         if (!args->quiet)
-            print_table(axes, &args->sweep, result);
+            print_table(&args->sweep, result);
         code = sweep_exit_code(result);
         if (args->out_dir) {
-            rc = write_outputs(args, axes, result, diag);
+            rc = write_outputs(args, result, diag);
             if (rc != CAP_OK)
                 code = code ? code : (int)rc;
             else if (!args->quiet)

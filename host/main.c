@@ -80,14 +80,6 @@ static bool hugepages_wanted(int argc, char **argv)
 #if defined(__linux__) && defined(__GLIBC__) && !defined(CAP_OWN_MALLOC)
     if (strcmp(argv[1], "plan") != 0)
         return false;
-    long long bytes = 0; /* of the arguments that are files: the scenarios */
-    for (int i = 2; i < argc; i++) {
-        struct stat info;
-        if (stat(argv[i], &info) == 0 && S_ISREG(info.st_mode))
-            bytes += (long long)info.st_size;
-    }
-    if (bytes < HUGEPAGES_MIN_SCENARIO_BYTES)
-        return false;
     const char *off = getenv("CAPPLAN_HUGEPAGES");
     if (off && strcmp(off, "0") == 0)
         return false;
@@ -96,7 +88,15 @@ static bool hugepages_wanted(int argc, char **argv)
         return false; /* set by the user, or by this function before the exec */
     const char *preload = getenv("LD_PRELOAD");
     if (preload && strstr(preload, "vgpreload"))
-        return false; /* valgrind: an exec would leave it */
+        return false;    /* valgrind: an exec would leave it */
+    long long bytes = 0; /* of the arguments that are files: the scenarios */
+    for (int i = 2; i < argc; i++) {
+        struct stat info;
+        if (stat(argv[i], &info) == 0 && S_ISREG(info.st_mode))
+            bytes += (long long)info.st_size;
+    }
+    if (bytes < HUGEPAGES_MIN_SCENARIO_BYTES)
+        return false;
     FILE *file = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
     if (!file)
         return false;

@@ -1,6 +1,7 @@
 /* plan_csv.c: read plan.csv back into a cap_plan (see plan_csv.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "plan_csv.h"
+#include "yaml_node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@ static const char *const field_names[FIELD_COUNT] = {"period", "workload", "offe
                                                      "accelerators"};
 #define MAX_FIELDS 64
 #define MAX_LINE   65536
-#define MAX_X      1e15 /* accelerators in one row: the scenario loader's largest number */
+#define MAX_X      YL_MAX_MAGNITUDE /* accelerators in one row: the loader's largest number */
 
 typedef struct {
     char *text[MAX_FIELDS];

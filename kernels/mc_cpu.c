@@ -107,8 +107,7 @@ void cap_mc_cpu_use_path_driver(bool on)
 static void simulate_paths(const cap_mc_model *m, double *ws, double *rec, int lanes,
                            int64_t first_sample)
 {
-    cap_mc_path p = {ws, (uint32_t *)(ws + 3 * (int64_t)m->workload_count),
-                     ws + cap_mc_path_doubles(m), 1};
+    cap_mc_path p = {ws, (uint32_t *)(ws + cap_mc_path_x_rows(m)), ws + cap_mc_path_doubles(m), 1};
     for (int j = 0; j < lanes; j++)
         for (int k = 0; k < m->scale_count; k++)
             cap_mc_simulate_path(m, p, rec + j, CAP_MC_CPU_LANES, (uint64_t)(first_sample + j), k);

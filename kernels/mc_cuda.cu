@@ -216,11 +216,17 @@ extern "C" int cap_mc_cuda_device_info(int index, cap_mc_device *device)
  * or all of it in the block's own slice of `ws` (BLOCK). */
 enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
 
+/* The register budget: ptxas left to itself takes 120-130 registers (3 blocks of 128 a
+ * multiprocessor); held to 64 (8 blocks) it spills a few bytes and runs faster on every
+ * bench_mc problem (H100, 2026-11-23: small +10%, medium +7%, large +21%, docs/monte-carlo.md
+ * §5). */
+#define CAP_CUDA_PATH_MIN_BLOCKS 8
+
 /* One thread per sample, every scale in turn (mc_sample.h, cap_mc_simulate_path). Records
  * go to the chunk-wide lane arrays. A block's slice of `ws` holds (state + O) doubles a
  * thread, item i of thread j at i * blockDim + j. */
-template <int PLACE, int MIN_BLOCKS>
-__global__ void __launch_bounds__(CAP_CUDA_THREADS, MIN_BLOCKS)
+template <int PLACE>
+__global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_PATH_MIN_BLOCKS)
     cap_mc_path_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride, int lanes,
                        uint64_t first_sample)
 {
@@ -233,7 +239,7 @@ __global__ void __launch_bounds__(CAP_CUDA_THREADS, MIN_BLOCKS)
     double *base = PLACE == CAP_WS_SHARED ? shared_ws : slice;
     double *spare = PLACE == CAP_WS_SHARED ? slice : slice + state * threads;
     cap_mc_path p = {base + threadIdx.x,
-                     (uint32_t *)(base + 3 * (int64_t)m.workload_count * threads) + threadIdx.x,
+                     (uint32_t *)(base + cap_mc_path_x_rows(&m) * threads) + threadIdx.x,
                      spare + threadIdx.x, (int)threads};
     for (int k = 0; k < m.scale_count; k++)
         cap_mc_simulate_path(&m, p, rec + lane, stride, first_sample + (uint64_t)lane, k);
@@ -673,16 +679,10 @@ static void cuda_free(cap_mc_backend *backend)
 
 typedef void (*cap_path_kernel_fn)(cap_mc_model, double *, double *, int64_t, int, uint64_t);
 
-/* The register budget: ptxas left to itself takes 120-130 registers (3 blocks of 128 a
- * multiprocessor); held to 64 (8 blocks) it spills a few bytes and runs faster on every
- * bench_mc problem (H100, 2026-11-23: small +10%, medium +7%, large +21%, docs/monte-carlo.md
- * §5). */
-#define CAP_CUDA_PATH_MIN_BLOCKS 8
-
 static cap_path_kernel_fn path_kernel(int place)
 {
-    return place == CAP_WS_SHARED ? cap_mc_path_kernel<CAP_WS_SHARED, CAP_CUDA_PATH_MIN_BLOCKS>
-                                  : cap_mc_path_kernel<CAP_WS_BLOCK, CAP_CUDA_PATH_MIN_BLOCKS>;
+    return place == CAP_WS_SHARED ? cap_mc_path_kernel<CAP_WS_SHARED>
+                                  : cap_mc_path_kernel<CAP_WS_BLOCK>;
 }
 
 static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error, int error_size)

@@ -678,15 +678,37 @@ CAP_MC_HD int cap_mc_path_visit_words(const cap_mc_model *m)
 {
     return (m->offering_count + 31) / 32;
 }
+CAP_MC_HD int cap_mc_path_any_words(const cap_mc_model *m)
+{
+    return (m->workload_count + 31) / 32;
+}
 CAP_MC_HD int cap_mc_path_words(const cap_mc_model *m)
 {
     return cap_mc_path_up_words(m) + cap_mc_path_down_words(m) + cap_mc_path_visit_words(m) +
-           (m->workload_count + 31) / 32;
+           cap_mc_path_any_words(m);
+}
+CAP_MC_HD int64_t cap_mc_path_x_rows(const cap_mc_model *m)
+{
+    return 3 * (int64_t)m->workload_count;
 }
 /* Doubles a sample's state takes besides spare capacity (bit words rounded up to doubles). */
 CAP_MC_HD int64_t cap_mc_path_doubles(const cap_mc_model *m)
 {
-    return 3 * (int64_t)m->workload_count + (cap_mc_path_words(m) + 1) / 2;
+    return cap_mc_path_x_rows(m) + (cap_mc_path_words(m) + 1) / 2;
+}
+
+/* The bit rows, in order: offerings up, providers down, offerings visited, workloads short. */
+CAP_MC_HD uint32_t *cap_mc_path_down(const cap_mc_model *m, cap_mc_path p)
+{
+    return p.bits + cap_mc_path_up_words(m) * p.stride;
+}
+CAP_MC_HD uint32_t *cap_mc_path_visited(const cap_mc_model *m, cap_mc_path p)
+{
+    return cap_mc_path_down(m, p) + cap_mc_path_down_words(m) * p.stride;
+}
+CAP_MC_HD uint32_t *cap_mc_path_any(const cap_mc_model *m, cap_mc_path p)
+{
+    return cap_mc_path_visited(m, p) + cap_mc_path_visit_words(m) * p.stride;
 }
 
 CAP_MC_HD bool cap_mc_bit(const uint32_t *words, int stride, int i)
@@ -755,7 +777,7 @@ CAP_MC_HD void cap_mc_path_demand(const cap_mc_model *m, cap_mc_path p, uint64_t
 CAP_MC_HD void cap_mc_path_outages(const cap_mc_model *m, cap_mc_path p, uint64_t sample, int t)
 {
     int st = p.stride;
-    uint32_t *up = p.bits, *down = p.bits + cap_mc_path_up_words(m) * st;
+    uint32_t *up = p.bits, *down = cap_mc_path_down(m, p);
     cap_mc_bits_clear(down, st, cap_mc_path_down_words(m));
     cap_mc_bits_clear(up, st, cap_mc_path_up_words(m));
     for (int g = 0; g < m->provider_rows; g += 4) {
@@ -791,7 +813,7 @@ CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t,
     int st = p.stride;
     double *left_row = p.x + W * st;
     const uint32_t *up = p.bits;
-    uint32_t *visited = p.bits + (cap_mc_path_up_words(m) + cap_mc_path_down_words(m)) * st;
+    uint32_t *visited = cap_mc_path_visited(m, p);
     cap_mc_bits_clear(visited, st, cap_mc_path_visit_words(m));
     for (int i = 0; i < W; i++) {
         int w = m->priority[i];
@@ -824,11 +846,11 @@ CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, double
     int st = p.stride;
     double *mult = p.x, *work = p.x + W * st, *unmet = p.x + 2 * W * st;
     const uint32_t *up = p.bits;
-    uint32_t *any = p.bits + (cap_mc_path_words(m) - (W + 31) / 32) * st;
+    uint32_t *any = cap_mc_path_any(m, p);
     double scale = m->scales[k], cost = m->plan_cost;
     for (int w = 0; w < W; w++)
         unmet[w * st] = 0.0;
-    cap_mc_bits_clear(any, st, (W + 31) / 32);
+    cap_mc_bits_clear(any, st, cap_mc_path_any_words(m));
     for (int t = 0; t < T; t++) {
         cap_mc_path_demand(m, p, sample, t);
         if (k == 0)

@@ -156,6 +156,36 @@ typedef struct {
     bool failed, done;
 } coordination;
 
+/* The arrays of a coordination of model m's T periods and P providers, block offsets
+ * included; false when out of memory or when a row or column lies outside the periods
+ * (what the arrays hold then is freed by coordination_free). */
+static bool coordination_make(coordination *c, const cap_model *m, int T, int P)
+{
+    *c = (coordination){.whole = m, .T = T, .P = P};
+    c->first_row = calloc((size_t)T + 1, sizeof *c->first_row);
+    c->first_x = calloc((size_t)T + 1, sizeof *c->first_x);
+    c->row_stat = malloc(((size_t)m->row_count + 1) * sizeof *c->row_stat);
+    c->col_stat = malloc(((size_t)m->column_count + 1) * sizeof *c->col_stat);
+    c->lambda = calloc((size_t)P + 1, sizeof *c->lambda);
+    c->lo = calloc((size_t)P + 1, sizeof *c->lo);
+    c->hi = calloc((size_t)P + 1, sizeof *c->hi);
+    c->spend = calloc((size_t)T * P + 1, sizeof *c->spend);
+    return c->first_row && c->first_x && c->row_stat && c->col_stat && c->lambda && c->lo &&
+           c->hi && c->spend && block_offsets(m, c->first_row, c->first_x);
+}
+
+static void coordination_free(coordination *c)
+{
+    free(c->first_row);
+    free(c->first_x);
+    free(c->row_stat);
+    free(c->col_stat);
+    free(c->lambda);
+    free(c->lo);
+    free(c->hi);
+    free(c->spend);
+}
+
 static void block_set_costs(cap_model *block, const coordination *c)
 {
     const cap_scenario *s = block->scenario;
@@ -349,17 +379,8 @@ bool cap_model_warm_start_from_blocks(cap_model *m, int threads)
     int T = s->period_count, P = s->provider_count;
     if (T < 2 || m->column_count < DECOMPOSE_MIN_COLUMNS)
         return false;
-    coordination c = {.whole = m, .T = T, .P = P};
-    c.first_row = calloc((size_t)T + 1, sizeof *c.first_row);
-    c.first_x = calloc((size_t)T + 1, sizeof *c.first_x);
-    c.row_stat = malloc(((size_t)m->row_count + 1) * sizeof *c.row_stat);
-    c.col_stat = malloc(((size_t)m->column_count + 1) * sizeof *c.col_stat);
-    c.lambda = calloc((size_t)P + 1, sizeof *c.lambda);
-    c.lo = calloc((size_t)P + 1, sizeof *c.lo);
-    c.hi = calloc((size_t)P + 1, sizeof *c.hi);
-    c.spend = calloc((size_t)T * P + 1, sizeof *c.spend);
-    bool ok = c.first_row && c.first_x && c.row_stat && c.col_stat && c.lambda && c.lo && c.hi &&
-              c.spend && block_offsets(m, c.first_row, c.first_x);
+    coordination c;
+    bool ok = coordination_make(&c, m, T, P);
     if (ok) {
         for (int p = 0; p < P; p++)
             c.hi[p] = 1.0;
@@ -387,14 +408,7 @@ bool cap_model_warm_start_from_blocks(cap_model *m, int threads)
         for (int col = 1; col <= m->column_count; col++)
             glp_set_col_stat(m->lp, col, c.col_stat[col]);
     }
-    free(c.first_row);
-    free(c.first_x);
-    free(c.row_stat);
-    free(c.col_stat);
-    free(c.lambda);
-    free(c.lo);
-    free(c.hi);
-    free(c.spend);
+    coordination_free(&c);
     return ok;
 }
 
@@ -721,12 +735,7 @@ static bool kept_block_solve(kept_block *k, const kept_block *previous, coordina
     bool optimal = k->solved && !changed && !costs && mode != SOLVE_FIRST;
     if (mode == SOLVE_FIRST) {
         glp_scale_prob(k->lp, GLP_SF_AUTO);
-        bool copied = previous && previous->rows == k->rows && previous->columns == k->columns;
-        for (int i = 1; copied && i <= k->rows; i++)
-            glp_set_row_stat(k->lp, i, glp_get_row_stat(previous->lp, i));
-        for (int j = 1; copied && j <= k->columns; j++)
-            glp_set_col_stat(k->lp, j, glp_get_col_stat(previous->lp, j));
-        if (!copied)
+        if (!previous || !basis_copy(k->model, previous->model))
             glp_adv_basis(k->lp, 0);
     } else if (k->solved && !k->matrix_changed && !costs && k->bounds_changed) {
         parm.meth = GLP_DUALP; /* bounds only: the basis stays dual feasible */
@@ -876,14 +885,7 @@ void cap_blocks_free(cap_blocks *b)
     log_free(&b->log);
     free(b->seen_column);
     free(b->seen_row);
-    free(b->c.first_row);
-    free(b->c.first_x);
-    free(b->c.row_stat);
-    free(b->c.col_stat);
-    free(b->c.lambda);
-    free(b->c.lo);
-    free(b->c.hi);
-    free(b->c.spend);
+    coordination_free(&b->c);
     free(b);
 }
 
@@ -921,16 +923,7 @@ cap_blocks *cap_blocks_create(const cap_model *m, int threads)
     cap_blocks *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    coordination *c = &b->c;
-    *c = (coordination){.whole = m, .T = T, .P = P};
-    c->first_row = calloc((size_t)T + 1, sizeof *c->first_row);
-    c->first_x = calloc((size_t)T + 1, sizeof *c->first_x);
-    c->row_stat = malloc(((size_t)m->row_count + 1) * sizeof *c->row_stat);
-    c->col_stat = malloc(((size_t)m->column_count + 1) * sizeof *c->col_stat);
-    c->lambda = calloc((size_t)P + 1, sizeof *c->lambda);
-    c->lo = calloc((size_t)P + 1, sizeof *c->lo);
-    c->hi = calloc((size_t)P + 1, sizeof *c->hi);
-    c->spend = calloc((size_t)T * P + 1, sizeof *c->spend);
+    bool made = coordination_make(&b->c, m, T, P);
     b->column_period = malloc(((size_t)m->column_count + 1) * sizeof *b->column_period);
     b->block_column = calloc((size_t)m->column_count + 1, sizeof *b->block_column);
     b->solution = calloc((size_t)m->column_count + 1, sizeof *b->solution);
@@ -946,10 +939,8 @@ cap_blocks *cap_blocks_create(const cap_model *m, int threads)
     b->helpers = calloc((size_t)team, sizeof *b->helpers);
     b->args = calloc((size_t)team, sizeof *b->args);
     b->team = 1;
-    bool ok = c->first_row && c->first_x && c->row_stat && c->col_stat && c->lambda && c->lo &&
-              c->hi && c->spend && b->column_period && b->block_column && b->helpers && b->args &&
-              b->solution && b->seen_column && b->seen_row &&
-              block_offsets(m, c->first_row, c->first_x) && columns_map(b);
+    bool ok = made && b->column_period && b->block_column && b->helpers && b->args && b->solution &&
+              b->seen_column && b->seen_row && columns_map(b);
     if (ok && team > 1) {
         b->lock_made = pthread_mutex_init(&b->lock, NULL) == 0;
         b->go_made = pthread_cond_init(&b->go, NULL) == 0;

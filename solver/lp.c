@@ -206,3 +206,12 @@ cap_status cap_mip_search(cap_model *m, const cap_plan_options *options, cap_pla
     }
     return CAP_OK;
 }
+
+cap_status cap_lp_solve_stage(cap_model *m, const cap_plan_options *options, int method,
+                              cap_plan_status *status, double *gap, double *bound, cap_diag *diag)
+{
+    cap_status rc = cap_lp_simplex(m->lp, options, method, status, diag);
+    if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL || !m->integer)
+        return rc;
+    return cap_mip_search(m, options, status, gap, bound, diag);
+}

@@ -46,4 +46,9 @@ bool cap_lp_basis_feasible(glp_prob *lp);
 cap_status cap_mip_search(cap_model *m, const cap_plan_options *options, cap_plan_status *status,
                           double *gap, double *bound, cap_diag *diag);
 
+/* The simplex with `method`, then, for an integer model whose relaxation is optimal,
+ * branch and bound (*gap, *bound as cap_mip_search's). */
+cap_status cap_lp_solve_stage(cap_model *m, const cap_plan_options *options, int method,
+                              cap_plan_status *status, double *gap, double *bound, cap_diag *diag);
+
 #endif

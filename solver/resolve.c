@@ -179,10 +179,8 @@ void cap_resolver_free(cap_resolver *r)
 
 static cap_status solve_stage(cap_resolver *r, int method, cap_plan_status *status, cap_diag *diag)
 {
-    cap_status rc = cap_lp_simplex(r->model->lp, &r->options, method, status, diag);
-    if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL || !r->model->integer)
-        return rc;
-    return cap_mip_search(r->model, &r->options, status, &r->mip_gap, &r->lp_bound, diag);
+    return cap_lp_solve_stage(r->model, &r->options, method, status, &r->mip_gap, &r->lp_bound,
+                              diag);
 }
 
 /* After coefficient changes the basis may be primal feasible, dual feasible or neither:
@@ -255,8 +253,7 @@ static cap_status solve_max_served(cap_resolver *r, cap_start start, cap_plan_st
  * basis handed over from another thread, from the basis the model holds. */
 static cap_blocks *kept_blocks(cap_resolver *r)
 {
-    if (!r->keep_blocks || r->no_blocks || !r->options.decompose || r->options.presolve ||
-        r->model->integer)
+    if (!r->keep_blocks || r->no_blocks || !r->options.decompose || r->model->integer)
         return NULL;
     if (!r->blocks) {
         r->blocks = cap_blocks_create(r->model, r->options.threads);
@@ -355,9 +352,9 @@ static cap_status solve_once(cap_resolver *r, cap_start start, cap_plan_status *
     if (start != CAP_START_COLD)
         return solve_stage(r, warm_method(m->lp, start), status, diag);
     glp_std_basis(m->lp);
-    bool started = blocks ? cap_blocks_cold_start(blocks, m)
-                          : r->options.decompose && !r->options.presolve &&
-                                cap_model_warm_start_from_blocks(m, r->options.threads);
+    bool started =
+        blocks ? cap_blocks_cold_start(blocks, m)
+               : r->options.decompose && cap_model_warm_start_from_blocks(m, r->options.threads);
     r->solution = blocks && started ? cap_blocks_solution(blocks) : NULL;
     if (r->solution) {
         *status = CAP_PLAN_OPTIMAL; /* optimal by construction, as after a warm start */
@@ -370,7 +367,6 @@ static cap_status solve_once(cap_resolver *r, cap_start start, cap_plan_status *
 cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info *info,
                               cap_diag *diag)
 {
-    double begin = cap_now_seconds();
     info->warm = start != CAP_START_COLD;
     cap_diag attempt;
     cap_diag_init(&attempt);
@@ -386,7 +382,6 @@ cap_status cap_resolver_solve(cap_resolver *r, cap_start start, cap_resolve_info
     }
     cap_diag_extend(diag, &attempt);
     cap_diag_free(&attempt);
-    info->seconds = cap_now_seconds() - begin;
     return rc;
 }
 

@@ -57,7 +57,6 @@ typedef struct {
 typedef struct {
     cap_plan_status status;
     bool warm; /* the answer came from the previous basis (no cold retry) */
-    double seconds;
 } cap_resolve_info;
 
 /* Builds the model of `scenario` (which must outlive the resolver). Returns CAP_OK or

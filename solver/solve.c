@@ -54,10 +54,7 @@ typedef struct {
 static cap_status solve_stage(cap_model *m, const cap_plan_options *options, int method,
                               cap_plan_status *status, mip_figures *mip, cap_diag *diag)
 {
-    cap_status rc = cap_lp_simplex(m->lp, options, method, status, diag);
-    if (rc != CAP_OK || *status != CAP_PLAN_OPTIMAL || !m->integer)
-        return rc;
-    return cap_mip_search(m, options, status, &mip->gap, &mip->bound, diag);
+    return cap_lp_solve_stage(m, options, method, status, &mip->gap, &mip->bound, diag);
 }
 
 /* ---- max_served phase 2: keep the unmet optimum, minimise cost -------------------------- */

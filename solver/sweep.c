@@ -405,7 +405,7 @@ static void worker_point(const sweep_run *run, worker *k, int p, cap_diag *diag)
     cap_sweep_apply(run->base, k->work, o->axes, o->axis_count, values);
     cap_start start = CAP_START_COLD;
     cap_status rc = worker_sync(run, k, values, &start, diag);
-    cap_resolve_info info = {CAP_PLAN_UNDEFINED, false, 0.0};
+    cap_resolve_info info = {CAP_PLAN_UNDEFINED, false};
     if (rc == CAP_OK)
         rc = cap_resolver_solve(k->resolver, start, &info, diag);
     point->thread = omp_get_thread_num();
@@ -466,6 +466,15 @@ void cap_sweep_options_init(cap_sweep_options *options)
 {
     memset(options, 0, sizeof *options);
     cap_plan_options_init(&options->solve);
+}
+
+void cap_sweep_options_for_axis(cap_sweep_options *options, const cap_sweep_axis *axis)
+{
+    cap_sweep_options_init(options);
+    options->axes = axis;
+    options->axis_count = 1;
+    options->values = axis->values;
+    options->point_count = axis->value_count;
 }
 
 /* Solves point 1 in the caller's thread (with every thread for its period blocks) and

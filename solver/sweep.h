@@ -91,6 +91,8 @@ typedef struct {
 } cap_sweep_options;
 
 void cap_sweep_options_init(cap_sweep_options *options);
+/* Defaults, sweeping one axis over its own values. */
+void cap_sweep_options_for_axis(cap_sweep_options *options, const cap_sweep_axis *axis);
 
 typedef struct {
     cap_plan_status status;

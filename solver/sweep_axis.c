@@ -523,11 +523,7 @@ static cap_status axis_validate(const cap_scenario *s, cap_sweep_axis *axis, cap
     if (!target_fits(s, axis, diag))
         return CAP_ERR_INPUT;
     cap_sweep_options o;
-    cap_sweep_options_init(&o);
-    o.axes = axis;
-    o.axis_count = 1;
-    o.values = axis->values;
-    o.point_count = axis->value_count;
+    cap_sweep_options_for_axis(&o, axis);
     return cap_sweep_check(s, &o, diag);
 }
 
