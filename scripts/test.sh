@@ -30,7 +30,21 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 suite=0
 "$asan/tests/capplan_tests" --jobs "$(nproc)" --short-filename || suite=$?
-if compgen -G "$reports/*" >/dev/null; then
+# LeakSanitizer's own notice that ptrace could not read one thread's registers (seen on CI's
+# virtual machines, now and then) is not a finding: LSan then scans that thread's whole stack
+# as reachable and carries on. A file holding only such notices is shown, not counted.
+benign='^==[0-9]+==Unable to get registers from thread [0-9]+\.$'
+found=0
+for report in "$reports"/*; do
+  [ -e "$report" ] || continue
+  if grep -Evq "$benign|^$" "$report"; then
+    found=1
+  else
+    echo "test.sh: LeakSanitizer notice, not a finding: $(head -n 1 "$report")" >&2
+    rm -f "$report"
+  fi
+done
+if [ $found -eq 1 ]; then
   cat "$reports"/* >&2
   echo "test.sh: sanitizer reports above (also in $reports)" >&2
   exit 1
