@@ -576,30 +576,61 @@ static double p95_sparse(double *nonzero, int64_t count, int64_t n)
 /* Exact cost quantiles, CVaR95 and the coarse histogram from the kept costs, in two
  * parallel passes over them instead of a serial selection over all n (1.3 s for 1e8 costs
  * against about 0.1 s). Pass 1 counts the costs in CAP_MC_SELECT_BINS equal bins over
- * [min, max] (the bin index is monotone in the value, so bins hold consecutive ranks) and
- * fills the coarse histogram; pass 2 copies out the few bins that hold a wanted rank and
- * sums everything above the CVaR tail's bin; selection then runs inside those bins only.
- * Work is cut into fixed blocks of CAP_MC_SELECT_BLOCK costs whose results are combined in
- * block order, so every figure is the same for any thread count. */
-#define CAP_MC_SELECT_BINS  65536
-#define CAP_MC_SELECT_BLOCK ((int64_t)1 << 20)
+ * [min, max] and fills the coarse histogram; pass 2 copies out, in sample order, the few
+ * bins that hold a wanted rank and sums everything above the CVaR tail's bin by runs of
+ * CAP_MC_TAIL_BLOCK samples; selection then runs inside those bins only. The steps around
+ * the passes (cap_mc_select_*) are shared with the CUDA backend, which makes the passes on
+ * the device: both give the same figures, for any thread count. */
+#define CAP_MC_SELECT_BLOCK ((int64_t)1 << 20) /* a whole number of tail blocks */
 
-typedef struct {
-    double sum, c; /* Neumaier: value sum + c */
-} cap_mc_ksum;
-
-static void ksum_add(cap_mc_ksum *k, double x)
+void cap_mc_select_start(cap_mc_select *sel, int64_t n, double lo, double hi, int64_t hbins)
 {
-    double t = k->sum + x;
-    k->c += fabs(k->sum) >= fabs(x) ? (k->sum - t) + x : (x - t) + k->sum;
-    k->sum = t;
+    memset(sel, 0, sizeof *sel);
+    sel->n = n;
+    sel->lo = lo;
+    sel->inv_width = hi > lo ? (double)CAP_MC_SELECT_BINS / (hi - lo) : 0.0;
+    sel->coarse_inv = hi > lo ? (double)hbins / (hi - lo) : 0.0;
+    sel->tail_blocks = (n + CAP_MC_TAIL_BLOCK - 1) / CAP_MC_TAIL_BLOCK;
+    int64_t *rank = sel->rank;
+    rank[CAP_MC_SEL_P5] = quantile_rank(n, 5);
+    rank[CAP_MC_SEL_P50] = quantile_rank(n, 50);
+    rank[CAP_MC_SEL_P95] = quantile_rank(n, 95);
+    rank[CAP_MC_SEL_P99] = quantile_rank(n, 99);
+    rank[CAP_MC_SEL_TAIL] = n - (n * 5 + 99) / 100; /* the worst ceil(5% N) start here */
+    if (rank[CAP_MC_SEL_TAIL] < rank[CAP_MC_SEL_P95])
+        rank[CAP_MC_SEL_TAIL] = rank[CAP_MC_SEL_P95];
 }
 
-static int64_t select_bin(double x, double lo, double inv_width)
+void cap_mc_select_locate(cap_mc_select *sel, const int64_t *total)
 {
-    double f = (x - lo) * inv_width;
-    return f >= (double)(CAP_MC_SELECT_BINS - 1) ? CAP_MC_SELECT_BINS - 1
-                                                 : (f > 0.0 ? (int64_t)f : 0);
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+        int64_t seen = 0, k = 0;
+        while (seen + total[k] <= sel->rank[w])
+            seen += total[k++];
+        sel->bin[w] = k, sel->below[w] = seen, sel->len[w] = total[k];
+    }
+}
+
+void cap_mc_select_finish(const cap_mc_select *sel, double *const *values, const cap_mc_ksum *above,
+                          cap_mc_cost_stats *c)
+{
+    double *q[] = {&c->p5, &c->p50, &c->p95, &c->p99};
+    for (int w = CAP_MC_SEL_P5; w <= CAP_MC_SEL_P99; w++)
+        *q[w] = select_rank(values[w], 0, sel->len[w], sel->rank[w] - sel->below[w]);
+    /* CVaR95: everything above the tail's bin, then the top of that bin */
+    int64_t k = sel->rank[CAP_MC_SEL_TAIL] - sel->below[CAP_MC_SEL_TAIL];
+    double *tail_bin = values[CAP_MC_SEL_TAIL];
+    select_rank(tail_bin, 0, sel->len[CAP_MC_SEL_TAIL], k);
+    cap_mc_ksum tail = {0.0, 0.0};
+    for (int64_t b = 0; b < sel->tail_blocks; b++) {
+        cap_mc_ksum_add(&tail, above[b].sum);
+        tail.c += above[b].c;
+    }
+    for (int64_t i = k; i < sel->len[CAP_MC_SEL_TAIL]; i++)
+        cap_mc_ksum_add(&tail, tail_bin[i]);
+    c->cvar95 = (tail.sum + tail.c) / (double)(sel->n - sel->rank[CAP_MC_SEL_TAIL]);
+    c->quantiles_exact = true;
+    c->quantile_error = 0.0;
 }
 
 static int64_t select_block_end(int64_t block, int64_t n)
@@ -611,11 +642,10 @@ static int64_t select_block_end(int64_t block, int64_t n)
 int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
                                  cap_mc_scale_result *s)
 {
-    cap_mc_cost_stats *c = &s->cost;
+    cap_mc_select sel;
+    cap_mc_select_start(&sel, n, lo, hi, s->histogram_bins);
     int64_t blocks = (n + CAP_MC_SELECT_BLOCK - 1) / CAP_MC_SELECT_BLOCK;
     int hbins = s->histogram_bins;
-    double inv_width = hi > lo ? (double)CAP_MC_SELECT_BINS / (hi - lo) : 0.0;
-    double coarse_inv = hi > lo ? (double)hbins / (hi - lo) : 0.0;
     /* per block: bin counts, coarse counts */
     int32_t *counts = calloc((size_t)(blocks * CAP_MC_SELECT_BINS), sizeof(int32_t));
     int64_t *coarse = calloc((size_t)(blocks * hbins), sizeof(int64_t));
@@ -629,8 +659,8 @@ int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double h
         int32_t *cb = counts + b * CAP_MC_SELECT_BINS;
         int64_t *hb = coarse + b * hbins;
         for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
-            cb[select_bin(a[i], lo, inv_width)]++;
-            int64_t k = cap_mc_bin(a[i], lo, coarse_inv, hbins);
+            cb[cap_mc_select_bin(a[i], sel.lo, sel.inv_width)]++;
+            int64_t k = cap_mc_bin(a[i], lo, sel.coarse_inv, hbins);
             hb[k < 0 ? 0 : k]++;
         }
     }
@@ -638,12 +668,6 @@ int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double h
         for (int k = 0; k < hbins; k++)
             s->histogram[k] += coarse[b * hbins + k];
     free(coarse);
-    /* the wanted ranks and the bins that hold them */
-    enum { R5, R50, R95, R99, TAIL, WANTED };
-    int64_t rank[WANTED] = {quantile_rank(n, 5), quantile_rank(n, 50), quantile_rank(n, 95),
-                            quantile_rank(n, 99), n - (n * 5 + 99) / 100};
-    if (rank[TAIL] < rank[R95]) /* the worst ceil(5% N) start at TAIL */
-        rank[TAIL] = rank[R95];
     int64_t *total = calloc(CAP_MC_SELECT_BINS, sizeof(int64_t));
     if (!total) {
         free(counts);
@@ -652,69 +676,44 @@ int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double h
     for (int64_t b = 0; b < blocks; b++)
         for (int64_t k = 0; k < CAP_MC_SELECT_BINS; k++)
             total[k] += counts[b * CAP_MC_SELECT_BINS + k];
-    int64_t bin[WANTED], below[WANTED], len[WANTED];
-    for (int w = 0; w < WANTED; w++) {
-        int64_t seen = 0, k = 0;
-        while (seen + total[k] <= rank[w])
-            seen += total[k++];
-        bin[w] = k, below[w] = seen, len[w] = total[k];
-    }
+    cap_mc_select_locate(&sel, total);
+    free(total);
     /* each wanted bin's values, in index order: block b writes at its prefix offset */
-    double *values[WANTED] = {NULL};
-    int64_t *offset = calloc((size_t)(blocks * WANTED), sizeof(int64_t));
-    cap_mc_ksum *above = calloc((size_t)blocks, sizeof(cap_mc_ksum));
+    const int64_t *bin = sel.bin;
+    int64_t tail_bin = bin[CAP_MC_SEL_TAIL];
+    double *values[CAP_MC_SEL_WANTED] = {NULL};
+    int64_t *offset = calloc((size_t)(blocks * CAP_MC_SEL_WANTED), sizeof(int64_t));
+    cap_mc_ksum *above = calloc((size_t)sel.tail_blocks, sizeof(cap_mc_ksum));
     bool ok = offset && above;
-    for (int w = 0; ok && w < WANTED; w++) {
-        values[w] = malloc((size_t)(total[bin[w]] > 0 ? total[bin[w]] : 1) * sizeof(double));
+    for (int w = 0; ok && w < CAP_MC_SEL_WANTED; w++) {
+        values[w] = malloc((size_t)(sel.len[w] > 0 ? sel.len[w] : 1) * sizeof(double));
         ok = values[w] != NULL;
         for (int64_t b = 0, at = 0; ok && b < blocks; b++) {
-            offset[b * WANTED + w] = at;
+            offset[b * CAP_MC_SEL_WANTED + w] = at;
             at += counts[b * CAP_MC_SELECT_BINS + bin[w]];
         }
     }
-    free(total);
     free(counts);
-    if (!ok) {
-        for (int w = 0; w < WANTED; w++)
-            free(values[w]);
-        free(offset), free(above);
-        return -1;
-    }
+    if (ok) {
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t b = 0; b < blocks; b++) {
-        int64_t end = select_block_end(b, n);
-        int64_t *at = offset + b * WANTED;
-        cap_mc_ksum sum = {0.0, 0.0};
-        for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
-            int64_t k = select_bin(a[i], lo, inv_width);
-            if (k > bin[TAIL])
-                ksum_add(&sum, a[i]);
-            for (int w = 0; w < WANTED; w++)
-                if (k == bin[w])
-                    values[w][at[w]++] = a[i];
+        for (int64_t b = 0; b < blocks; b++) {
+            int64_t end = select_block_end(b, n);
+            int64_t *at = offset + b * CAP_MC_SEL_WANTED;
+            for (int64_t i = b * CAP_MC_SELECT_BLOCK; i < end; i++) {
+                int64_t k = cap_mc_select_bin(a[i], sel.lo, sel.inv_width);
+                if (k > tail_bin)
+                    cap_mc_ksum_add(&above[i / CAP_MC_TAIL_BLOCK], a[i]);
+                for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
+                    if (k == bin[w])
+                        values[w][at[w]++] = a[i];
+            }
         }
-        above[b] = sum;
+        cap_mc_select_finish(&sel, values, above, &s->cost);
     }
-    double *q[] = {&c->p5, &c->p50, &c->p95, &c->p99};
-    for (int w = R5; w <= R99; w++)
-        *q[w] = select_rank(values[w], 0, len[w], rank[w] - below[w]);
-    /* CVaR95: everything above the tail's bin, then the top of that bin */
-    int64_t k = rank[TAIL] - below[TAIL];
-    select_rank(values[TAIL], 0, len[TAIL], k);
-    cap_mc_ksum tail = {0.0, 0.0};
-    for (int64_t b = 0; b < blocks; b++) {
-        ksum_add(&tail, above[b].sum);
-        tail.c += above[b].c;
-    }
-    for (int64_t i = k; i < len[TAIL]; i++)
-        ksum_add(&tail, values[TAIL][i]);
-    c->cvar95 = (tail.sum + tail.c) / (double)(n - rank[TAIL]);
-    c->quantiles_exact = true;
-    c->quantile_error = 0.0;
-    for (int w = 0; w < WANTED; w++)
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
         free(values[w]);
     free(offset), free(above);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 /* The serial fallback (and the reference the bins must agree with). */
@@ -841,7 +840,8 @@ typedef struct {
     double *chunk_d; /* [blocks per chunk][S*PD] */
     int64_t *chunk_c;
     bool exact_cost, exact_work;
-    double *store; /* [store_rows][samples]: the costs */
+    bool costs_kept; /* by the backend, which selects their quantiles (cost_quantiles) */
+    double *store;   /* [store_rows][samples]: the costs, on the host */
     int64_t store_rows;
     double *sparse_base, **sparse; /* [S*(W + W*T)] rows of nonzero unmet hours, shortfalls */
     int64_t *sparse_count, sparse_rows;
@@ -871,8 +871,6 @@ static int run_chunks(run_state *rs, cap_mc_job_kind kind, char *error, int erro
         job.sparse = rs->sparse, job.sparse_count = rs->sparse_count;
         job.sparse_row0 = m->scale_count, job.sparse_rows = rs->sparse_rows;
         job.hist = &rs->hist;
-        job.second_pass = rs->passes == 2;
-        job.total_samples = rs->samples;
         job.cancel = rs->options->cancel;
         int status = rs->backend->run(rs->backend, &job, error, error_size);
         if (status != CAP_MC_OK)
@@ -903,21 +901,19 @@ static int run_chunks(run_state *rs, cap_mc_job_kind kind, char *error, int erro
 
 /* Decides what is kept for exact quantiles: the costs densely, the unmet hours and
  * shortfalls as their nonzero values (room for all is reserved, pages are touched only as
- * values arrive). Allocation failure just means histograms. */
+ * values arrive), all within the exact-quantile memory, whichever backend runs. The costs
+ * stay where the backend runs when it can keep them and select there; otherwise they come
+ * to the host. In two-pass runs the backend is asked to keep what pass 2 bins. Allocation
+ * failure just means histograms. */
 static void plan_store(run_state *rs)
 {
     const cap_mc_model *m = rs->model;
+    cap_mc_backend *b = rs->backend;
     double S = m->scale_count, W = m->workload_count, T = m->period_count;
     double n = (double)rs->samples, budget = (double)rs->options->exact_quantile_bytes;
     double cost_bytes = 8.0 * S * n, work_bytes = 8.0 * S * (W + W * T) * n;
     rs->exact_cost = cost_bytes <= budget;
     rs->exact_work = rs->exact_cost && cost_bytes + work_bytes <= budget;
-    if (rs->exact_cost) {
-        rs->store_rows = m->scale_count;
-        rs->store = big_alloc((size_t)rs->store_rows * (size_t)rs->samples * sizeof(double));
-        if (!rs->store)
-            rs->exact_cost = rs->exact_work = false, rs->store_rows = 0;
-    }
     if (rs->exact_work) {
         rs->sparse_rows = cap_mc_rec_store_rows(m) - m->scale_count;
         rs->sparse_base = big_alloc((size_t)rs->sparse_rows * (size_t)rs->samples * sizeof(double));
@@ -928,10 +924,24 @@ static void plan_store(run_state *rs)
             rs->sparse_base = NULL, rs->sparse = NULL, rs->sparse_count = NULL;
             rs->sparse_rows = 0;
             rs->exact_work = false;
-            return;
         }
         for (int64_t r = 0; r < rs->sparse_rows; r++)
             rs->sparse[r] = rs->sparse_base + r * rs->samples;
+    }
+    int64_t costs = m->scale_count, all = cap_mc_rec_store_rows(m);
+    int64_t want = rs->exact_cost && rs->exact_work ? costs : all; /* all: two passes */
+    if (b->keep && (b->keep(b, rs->samples, want) ||
+                    (want > costs && rs->exact_cost && b->keep(b, rs->samples, costs))))
+        rs->costs_kept = rs->exact_cost && b->cost_quantiles;
+    if (rs->exact_cost && !rs->costs_kept) {
+        rs->store_rows = m->scale_count;
+        rs->store = big_alloc((size_t)rs->store_rows * (size_t)rs->samples * sizeof(double));
+        if (!rs->store) {
+            rs->exact_cost = rs->exact_work = false, rs->store_rows = 0;
+            free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
+            rs->sparse_base = NULL, rs->sparse = NULL, rs->sparse_count = NULL;
+            rs->sparse_rows = 0;
+        }
     }
 }
 
@@ -1015,6 +1025,16 @@ static void coarse_from_store(const double *costs, int64_t n, cap_mc_scale_resul
     for (int64_t i = 0; i < n; i++) {
         int64_t b = cap_mc_bin(costs[i], lo, inv_width, bins);
         s->histogram[b < 0 ? 0 : b]++;
+    }
+}
+
+void cap_mc_cost_quantiles_host(double *a, int64_t n, double lo, double hi, int threads,
+                                cap_mc_scale_result *s)
+{
+    if (cap_mc_cost_quantiles_binned(a, n, lo, hi, threads, s) != 0) {
+        memset(s->histogram, 0, (size_t)s->histogram_bins * sizeof(int64_t));
+        coarse_from_store(a, n, s);
+        cost_quantiles_exact(a, n, &s->cost);
     }
 }
 
@@ -1177,13 +1197,15 @@ int cap_mc_run(const cap_mc_problem *problem, const cap_mc_options *options, cap
         finish_moments(&rs, k, result);
         if (!rs.exact_cost)
             continue;
-        double *costs = rs.store + (size_t)cap_mc_rec_cost(m, k) * (size_t)rs.samples;
         cap_mc_scale_result *sk = &result->scales[k];
-        if (cap_mc_cost_quantiles_binned(costs, rs.samples, sk->cost.min, sk->cost.max, threads,
-                                         sk) != 0) {
-            memset(sk->histogram, 0, (size_t)sk->histogram_bins * sizeof(int64_t));
-            coarse_from_store(costs, rs.samples, sk);
-            cost_quantiles_exact(costs, rs.samples, &sk->cost);
+        if (rs.costs_kept) {
+            status = rs.backend->cost_quantiles(rs.backend, k, sk->cost.min, sk->cost.max, threads,
+                                                sk, error, error_size);
+            if (status != CAP_MC_OK)
+                goto done;
+        } else {
+            double *costs = rs.store + (size_t)cap_mc_rec_cost(m, k) * (size_t)rs.samples;
+            cap_mc_cost_quantiles_host(costs, rs.samples, sk->cost.min, sk->cost.max, threads, sk);
         }
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)

@@ -21,6 +21,8 @@
 #include <cuda_runtime.h>
 #include <curand.h>
 
+#include <cub/device/device_select.cuh>
+
 #include "mc_internal.h"
 
 #define CAP_CUDA_THREADS        128
@@ -511,6 +513,94 @@ __global__ void __launch_bounds__(CAP_CUDA_HIST_THREADS)
     }
 }
 
+/* Exact cost quantiles on the device: the two passes of cap_mc_cost_quantiles_binned
+ * (mc.c, cap_mc_select_*) over the costs kept in device memory. Pass 1 counts each cost in
+ * its selection bin (global counts; lanes of a warp with the same bin add once, so heavy
+ * ties do not serialise on one address) and in the coarse histogram (shared counts when it
+ * has at most CAP_CUDA_HIST_SHARED bins). Integer counts: order-free. */
+#define CAP_CUDA_SELECT_THREADS 256
+
+__global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
+    cap_mc_select_count_kernel(const double *a, int64_t n, double lo, double inv_width,
+                               double coarse_inv, int64_t hbins, unsigned long long *counts,
+                               unsigned long long *coarse)
+{
+    __shared__ unsigned int local[CAP_CUDA_HIST_SHARED];
+    bool in_shared = hbins <= CAP_CUDA_HIST_SHARED;
+    for (int b = threadIdx.x; in_shared && b < hbins; b += blockDim.x)
+        local[b] = 0u;
+    __syncthreads();
+    int64_t step = (int64_t)gridDim.x * blockDim.x;
+    /* base is the same for the whole block, so every lane of a warp takes every round */
+    for (int64_t base = (int64_t)blockIdx.x * blockDim.x; base < n; base += step) {
+        int64_t i = base + threadIdx.x;
+        bool in = i < n;
+        unsigned mask = __ballot_sync(0xffffffffu, in);
+        if (!in)
+            continue;
+        double x = a[i];
+        long long bin = (long long)cap_mc_select_bin(x, lo, inv_width);
+        unsigned peers = __match_any_sync(mask, bin);
+        if ((int)(threadIdx.x & 31u) == __ffs(peers) - 1)
+            atomicAdd(&counts[bin], (unsigned long long)__popc(peers));
+        int64_t k = cap_mc_bin(x, lo, coarse_inv, hbins);
+        k = k < 0 ? 0 : k;
+        if (in_shared)
+            atomicAdd(&local[k], 1u);
+        else
+            atomicAdd(&coarse[k], 1ull);
+    }
+    __syncthreads();
+    for (int b = threadIdx.x; in_shared && b < hbins; b += blockDim.x)
+        if (local[b])
+            atomicAdd(&coarse[b], (unsigned long long)local[b]);
+}
+
+/* Pass 2's sums: one warp per run of CAP_MC_TAIL_BLOCK samples adds, in sample order, the
+ * costs whose bin is above tail_bin (every lane keeps the same sum: each flagged value is
+ * broadcast in turn), as the CPU does. The loads of four rounds are issued together. */
+#define CAP_CUDA_TAIL_UNROLL 4
+
+__global__ void __launch_bounds__(CAP_CUDA_THREADS)
+    cap_mc_select_above_kernel(const double *a, int64_t n, double lo, double inv_width,
+                               int64_t tail_bin, int64_t tail_blocks, cap_mc_ksum *above)
+{
+    int64_t j = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (j >= tail_blocks)
+        return; /* the whole warp */
+    int lane = (int)(threadIdx.x & 31u);
+    int64_t begin = j * CAP_MC_TAIL_BLOCK;
+    int64_t end = begin + CAP_MC_TAIL_BLOCK < n ? begin + CAP_MC_TAIL_BLOCK : n;
+    cap_mc_ksum sum = {0.0, 0.0};
+    for (int64_t base = begin; base < end; base += 32 * CAP_CUDA_TAIL_UNROLL) {
+        double x[CAP_CUDA_TAIL_UNROLL];
+        bool hot[CAP_CUDA_TAIL_UNROLL];
+#pragma unroll
+        for (int u = 0; u < CAP_CUDA_TAIL_UNROLL; u++) {
+            int64_t i = base + 32 * u + lane;
+            x[u] = i < end ? a[i] : 0.0;
+            hot[u] = i < end && cap_mc_select_bin(x[u], lo, inv_width) > tail_bin;
+        }
+#pragma unroll
+        for (int u = 0; u < CAP_CUDA_TAIL_UNROLL; u++) {
+            for (unsigned mask = __ballot_sync(0xffffffffu, hot[u]); mask; mask &= mask - 1u)
+                cap_mc_ksum_add(&sum, __shfl_sync(0xffffffffu, x[u], __ffs(mask) - 1));
+        }
+    }
+    if (lane == 0)
+        above[j] = sum;
+}
+
+/* Pass 2's copies: the costs in one selection bin, kept in sample order (cub's select). */
+struct cap_mc_in_bin {
+    double lo, inv_width;
+    int64_t bin;
+    __device__ bool operator()(const double &x) const
+    {
+        return cap_mc_select_bin(x, lo, inv_width) == bin;
+    }
+};
+
 __global__ void cap_mc_rng_kernel(cap_mc_model m, double *out, int64_t pairs)
 {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < pairs;
@@ -534,7 +624,7 @@ typedef struct {
     int device;
     cap_mc_cuda_variant variant;
     bool profile;              /* CAPPLAN_MC_PROFILE set: time each stage (synchronising) */
-    double prof_last, prof[6]; /* seconds: simulate, reduce, partials, store, sparse, hist */
+    double prof_last, prof[7]; /* seconds: the PROF_* stages */
     int place;                 /* fused: CAP_WS_* */
     int fused_threads;         /* fused: threads per block */
     int multiprocessors;
@@ -549,10 +639,9 @@ typedef struct {
     /* pass 2 */
     double *pinned; /* the engine's cost store, registered with cudaHostRegister */
     bool pin_tried;
-    bool kept_tried;
-    double *kept; /* [store rows][kept_pitch]: pass 1's records, binned in pass 2 */
+    double *kept; /* [kept_rows][kept_pitch]: pass 1's records (cuda_keep) */
     int64_t kept_rows, kept_pitch;
-    bool hist_ready;
+    bool hist_ready, hist_in_kept; /* hist_in_kept: pass 2's rows are all kept */
     int hist_rows;
     int64_t *d_row, *d_bins, *d_offset;
     double *d_lo, *d_inv_width;
@@ -631,7 +720,7 @@ static int upload_gemm_coef(cuda_state *st, const cap_mc_model *h, char *error, 
 
 /* Profiling (CAPPLAN_MC_PROFILE=1): waits for the device and charges the time since the
  * last mark to one stage; a run then prints where its device time went. */
-enum { PROF_SIM, PROF_REDUCE, PROF_PARTIALS, PROF_STORE, PROF_SPARSE, PROF_HIST };
+enum { PROF_SIM, PROF_REDUCE, PROF_PARTIALS, PROF_STORE, PROF_SPARSE, PROF_HIST, PROF_QUANTILES };
 
 static void prof_mark(cuda_state *st, int stage)
 {
@@ -652,9 +741,11 @@ static void cuda_free(cap_mc_backend *backend)
     if (st && st->profile)
         fprintf(stderr,
                 "mc profile (cuda): simulate %.3f s, reduce %.3f s, partials to host %.3f s, "
-                "costs to host %.3f s, nonzeros to host %.3f s, histograms %.3f s\n",
+                "costs to host %.3f s, nonzeros to host %.3f s, histograms %.3f s, cost "
+                "quantiles %.3f s\n",
                 st->prof[PROF_SIM], st->prof[PROF_REDUCE], st->prof[PROF_PARTIALS],
-                st->prof[PROF_STORE], st->prof[PROF_SPARSE], st->prof[PROF_HIST]);
+                st->prof[PROF_STORE], st->prof[PROF_SPARSE], st->prof[PROF_HIST],
+                st->prof[PROF_QUANTILES]);
     if (st) {
         cudaSetDevice(st->device);
         for (int i = 0; i < st->array_count; i++)
@@ -803,6 +894,9 @@ static int prepare_histograms(cuda_state *st, const cap_mc_hist *h, char *error,
     CAP_CUDA_CHECK(cudaMemset(st->d_counts, 0, bins * sizeof(unsigned long long)));
     st->hist_rows = h->row_count;
     st->hist_ready = true;
+    st->hist_in_kept = st->kept != NULL;
+    for (int i = 0; i < h->row_count; i++)
+        st->hist_in_kept = st->hist_in_kept && h->row[i] < st->kept_rows;
     return CAP_MC_OK;
 }
 
@@ -865,31 +959,32 @@ static int copy_sparse(cuda_state *st, const cap_mc_job *job, int lanes, char *e
     return CAP_MC_OK;
 }
 
-/* Before pass 1 of a two-pass run: keep the record rows pass 2 reads (costs, unmet hours,
- * shortfalls) of every sample in device memory when they take at most half of what is
- * free, so pass 2 bins them instead of simulating every sample again (same values, so the
- * same histograms). Otherwise, or when the allocation fails, pass 2 simulates again. */
+/* Record rows kept in device memory for the whole run (cap_mc_backend.keep): pass 2's
+ * rows in two-pass runs, so pass 2 bins them instead of simulating every sample again
+ * (same values, so the same histograms), or the costs, selected in place. At most half of
+ * what is free; otherwise pass 2 simulates again and the costs go to the host. */
 #define CAP_CUDA_KEEP_FRACTION 0.5
 
-static void keep_records(cuda_state *st, int64_t samples)
+static bool cuda_keep(cap_mc_backend *backend, int64_t samples, int64_t rows)
 {
-    st->kept_tried = true;
+    cuda_state *st = (cuda_state *)backend->state;
     size_t free_bytes = 0, total_bytes = 0;
-    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+    if (st->kept || cudaSetDevice(st->device) != cudaSuccess ||
+        cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
         cudaGetLastError();
-        return;
+        return false;
     }
-    int64_t rows = cap_mc_rec_store_rows(&st->model);
     double bytes = (double)rows * (double)samples * sizeof(double);
     if (bytes > CAP_CUDA_KEEP_FRACTION * (double)free_bytes)
-        return;
+        return false;
     if (cudaMalloc((void **)&st->kept, (size_t)bytes) != cudaSuccess) {
         cudaGetLastError();
         st->kept = NULL;
-        return;
+        return false;
     }
     st->kept_rows = rows;
     st->kept_pitch = samples;
+    return true;
 }
 
 /* The costs kept for exact quantiles (8 bytes a sample and scale, up to the 1 GiB budget)
@@ -916,9 +1011,10 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     int lanes = (int)job->sample_count;
     uint64_t first = (uint64_t)job->first_sample;
     int status = CAP_MC_OK;
-    if (job->kind == CAP_MC_JOB_MOMENTS && job->second_pass && !st->kept_tried)
-        keep_records(st, job->total_samples);
-    bool replay = job->kind == CAP_MC_JOB_HISTOGRAM && st->kept;
+    if (job->kind == CAP_MC_JOB_HISTOGRAM && !st->hist_ready &&
+        (status = prepare_histograms(st, job->hist, error, error_size)) != CAP_MC_OK)
+        return status;
+    bool replay = job->kind == CAP_MC_JOB_HISTOGRAM && st->hist_in_kept;
     prof_mark(st, -1);
     if (!replay)
         status = st->variant == CAP_MC_CUDA_GEMM
@@ -928,8 +1024,6 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
         return status;
     prof_mark(st, PROF_SIM);
     if (job->kind == CAP_MC_JOB_HISTOGRAM) {
-        if (!st->hist_ready && (status = prepare_histograms(st, job->hist, error, error_size)))
-            return status;
         if (st->hist_rows > 0) {
             /* pass 2 bins pass 1's kept records, or the records just simulated again */
             const double *rec = replay ? st->kept + job->first_sample : st->rec;
@@ -978,6 +1072,195 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     if (job->sparse && job->sparse_rows > 0)
         status = copy_sparse(st, job, lanes, error, error_size);
     prof_mark(st, PROF_SPARSE);
+    return status;
+}
+
+/* ---- exact cost quantiles ------------------------------------------------------------------ */
+
+#define CAP_CUDA_SELECT_SEGMENT ((int64_t)1 << 30) /* items per cub call (its counts are int) */
+
+typedef struct {
+    unsigned long long *counts, *coarse; /* device: selection bins, coarse histogram */
+    cap_mc_ksum *above;                  /* device: [tail_blocks] */
+    double *out;                         /* device: one bin's values */
+    int *selected;                       /* device: cub's count */
+    void *temp;                          /* device: cub's scratch */
+    size_t temp_bytes;
+    unsigned long long *host_counts; /* [CAP_MC_SELECT_BINS + hbins] */
+    int64_t *total;
+    cap_mc_ksum *host_above;
+    double *values[CAP_MC_SEL_WANTED];
+    bool short_of_memory; /* an allocation failed: the host can select instead */
+} select_scratch;
+
+static void select_scratch_free(select_scratch *x)
+{
+    cudaFree(x->counts), cudaFree(x->coarse), cudaFree(x->above), cudaFree(x->out);
+    cudaFree(x->selected), cudaFree(x->temp);
+    free(x->host_counts), free(x->total), free(x->host_above);
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
+        free(x->values[w]);
+}
+
+/* cudaMalloc that records a shortage instead of failing the run. */
+static cudaError_t select_alloc(select_scratch *x, void **p, size_t bytes)
+{
+    cudaError_t status = cudaMalloc(p, bytes);
+    if (status == cudaErrorMemoryAllocation)
+        x->short_of_memory = true;
+    return status;
+}
+
+/* The len costs of a[0, n) in selection bin `bin`, in sample order, into host `out`. */
+static int gather_bin(select_scratch *x, const double *a, int64_t n, const cap_mc_select *sel,
+                      int64_t bin, int64_t len, double *out, char *error, int error_size)
+{
+    cap_mc_in_bin in_bin = {sel->lo, sel->inv_width, bin};
+    int64_t got = 0;
+    for (int64_t first = 0; first < n; first += CAP_CUDA_SELECT_SEGMENT) {
+        int items =
+            (int)(n - first < CAP_CUDA_SELECT_SEGMENT ? n - first : CAP_CUDA_SELECT_SEGMENT);
+        int selected = 0;
+        CAP_CUDA_CHECK(cub::DeviceSelect::If(x->temp, x->temp_bytes, a + first, x->out + got,
+                                             x->selected, items, in_bin));
+        CAP_CUDA_CHECK(cudaMemcpy(&selected, x->selected, sizeof selected, cudaMemcpyDeviceToHost));
+        got += selected;
+    }
+    if (got != len)
+        return cap_cuda_fail("the selection disagrees with the counts", "gather_bin", __FILE__,
+                             __LINE__, error, error_size);
+    CAP_CUDA_CHECK(cudaMemcpy(out, x->out, (size_t)len * sizeof(double), cudaMemcpyDeviceToHost));
+    return CAP_MC_OK;
+}
+
+/* cap_mc_cost_quantiles_binned's figures for the n device values a (min lo, max hi): its
+ * two passes on the device, the steps between them on the host (cap_mc_select_*). */
+static int select_on_device(select_scratch *x, const double *a, int64_t n, double lo, double hi,
+                            int multiprocessors, cap_mc_scale_result *s, char *error,
+                            int error_size)
+{
+    cap_mc_select sel;
+    int64_t hbins = s->histogram_bins;
+    cap_mc_select_start(&sel, n, lo, hi, hbins);
+    size_t bins = CAP_MC_SELECT_BINS;
+    x->host_counts = (unsigned long long *)malloc((bins + (size_t)hbins) * sizeof *x->host_counts);
+    x->total = (int64_t *)malloc(bins * sizeof *x->total);
+    x->host_above = (cap_mc_ksum *)malloc((size_t)sel.tail_blocks * sizeof *x->host_above);
+    if (!x->host_counts || !x->total || !x->host_above) {
+        x->short_of_memory = true;
+        return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error, error_size);
+    }
+    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->counts, bins * sizeof *x->counts));
+    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->coarse, (size_t)hbins * sizeof *x->coarse));
+    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->above, (size_t)sel.tail_blocks * sizeof *x->above));
+    CAP_CUDA_CHECK(cudaMemset(x->counts, 0, bins * sizeof *x->counts));
+    CAP_CUDA_CHECK(cudaMemset(x->coarse, 0, (size_t)hbins * sizeof *x->coarse));
+    /* pass 1 */
+    int64_t most = (n + CAP_CUDA_SELECT_THREADS - 1) / CAP_CUDA_SELECT_THREADS;
+    unsigned grid = (unsigned)(8 * (int64_t)multiprocessors < most ? 8 * multiprocessors : most);
+    cap_mc_select_count_kernel<<<grid, CAP_CUDA_SELECT_THREADS>>>(
+        a, n, sel.lo, sel.inv_width, sel.coarse_inv, hbins, x->counts, x->coarse);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    CAP_CUDA_CHECK(
+        cudaMemcpy(x->host_counts, x->counts, bins * sizeof *x->counts, cudaMemcpyDeviceToHost));
+    CAP_CUDA_CHECK(cudaMemcpy(x->host_counts + bins, x->coarse, (size_t)hbins * sizeof *x->coarse,
+                              cudaMemcpyDeviceToHost));
+    for (size_t k = 0; k < bins; k++)
+        x->total[k] = (int64_t)x->host_counts[k];
+    cap_mc_select_locate(&sel, x->total);
+    /* pass 2 */
+    int64_t warps = CAP_CUDA_THREADS / 32;
+    cap_mc_select_above_kernel<<<(unsigned)((sel.tail_blocks + warps - 1) / warps),
+                                 CAP_CUDA_THREADS>>>(
+        a, n, sel.lo, sel.inv_width, sel.bin[CAP_MC_SEL_TAIL], sel.tail_blocks, x->above);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    int64_t widest = 1;
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
+        widest = sel.len[w] > widest ? sel.len[w] : widest;
+    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->out, (size_t)widest * sizeof(double)));
+    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->selected, sizeof(int)));
+    int most_items = (int)(n < CAP_CUDA_SELECT_SEGMENT ? n : CAP_CUDA_SELECT_SEGMENT);
+    cap_mc_in_bin any = {sel.lo, sel.inv_width, 0};
+    CAP_CUDA_CHECK(
+        cub::DeviceSelect::If(NULL, x->temp_bytes, a, x->out, x->selected, most_items, any));
+    CAP_CUDA_CHECK(select_alloc(x, &x->temp, x->temp_bytes > 0 ? x->temp_bytes : 1));
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+        x->values[w] = (double *)malloc((size_t)(sel.len[w] > 0 ? sel.len[w] : 1) * sizeof(double));
+        if (!x->values[w]) {
+            x->short_of_memory = true;
+            return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error,
+                                 error_size);
+        }
+        int same = 0; /* each wanted bin crosses once; a later w sharing it copies it */
+        while (same < w && sel.bin[same] != sel.bin[w])
+            same++;
+        if (same < w) {
+            memcpy(x->values[w], x->values[same], (size_t)sel.len[w] * sizeof(double));
+            continue;
+        }
+        int status =
+            gather_bin(x, a, n, &sel, sel.bin[w], sel.len[w], x->values[w], error, error_size);
+        if (status != CAP_MC_OK)
+            return status;
+    }
+    CAP_CUDA_CHECK(cudaMemcpy(x->host_above, x->above,
+                              (size_t)sel.tail_blocks * sizeof *x->host_above,
+                              cudaMemcpyDeviceToHost));
+    for (int64_t k = 0; k < hbins; k++)
+        s->histogram[k] += (int64_t)x->host_counts[bins + (size_t)k];
+    cap_mc_select_finish(&sel, x->values, x->host_above, &s->cost);
+    return CAP_MC_OK;
+}
+
+/* cap_mc_backend.cost_quantiles: on the device; the host selects instead when device (or
+ * host) memory runs short for the scratch. */
+static int cuda_cost_quantiles(cap_mc_backend *backend, int k, double lo, double hi, int threads,
+                               cap_mc_scale_result *s, char *error, int error_size)
+{
+    cuda_state *st = (cuda_state *)backend->state;
+    CAP_CUDA_CHECK(cudaSetDevice(st->device));
+    const double *a = st->kept + cap_mc_rec_cost(&st->model, k) * st->kept_pitch;
+    int64_t n = st->kept_pitch;
+    prof_mark(st, -1);
+    select_scratch x;
+    memset(&x, 0, sizeof x);
+    int status = select_on_device(&x, a, n, lo, hi, st->multiprocessors, s, error, error_size);
+    select_scratch_free(&x);
+    if (status != CAP_MC_OK && x.short_of_memory) {
+        cudaGetLastError();
+        double *host = (double *)malloc((size_t)n * sizeof(double));
+        if (host && cudaMemcpy(host, a, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost) ==
+                        cudaSuccess) {
+            cap_mc_cost_quantiles_host(host, n, lo, hi, threads, s);
+            status = CAP_MC_OK;
+        }
+        free(host);
+    }
+    prof_mark(st, PROF_QUANTILES);
+    return status;
+}
+
+extern "C" int cap_mc_cuda_cost_quantiles(const double *a, int64_t n, double lo, double hi,
+                                          cap_mc_scale_result *s, char *error, int error_size)
+{
+    if (cap_mc_cuda_device_count() <= 0) {
+        snprintf(error, (size_t)error_size, "mc: no CUDA device");
+        return CAP_MC_ERR_BACKEND;
+    }
+    cudaDeviceProp prop;
+    CAP_CUDA_CHECK(cudaSetDevice(0));
+    CAP_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    double *d = NULL;
+    CAP_CUDA_CHECK(cudaMalloc((void **)&d, (size_t)(n > 0 ? n : 1) * sizeof(double)));
+    select_scratch x;
+    memset(&x, 0, sizeof x);
+    int status = CAP_MC_OK;
+    if (cudaMemcpy(d, a, (size_t)n * sizeof(double), cudaMemcpyHostToDevice) != cudaSuccess)
+        status = cap_cuda_fail("copy failed", "cudaMemcpy", __FILE__, __LINE__, error, error_size);
+    else
+        status = select_on_device(&x, d, n, lo, hi, prop.multiProcessorCount, s, error, error_size);
+    select_scratch_free(&x);
+    cudaFree(d);
     return status;
 }
 
@@ -1064,6 +1347,8 @@ extern "C" int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_m
     b->threads = 1;
     b->run = cuda_run;
     b->free = cuda_free;
+    b->keep = cuda_keep;
+    b->cost_quantiles = cuda_cost_quantiles;
     b->state = st;
     st->device = options->device;
     st->variant = options->cuda_variant;

@@ -53,11 +53,6 @@ typedef struct {
     int64_t *sparse_count;
     int64_t sparse_row0, sparse_rows;
     const cap_mc_hist *hist; /* HISTOGRAM and FLUSH */
-    /* MOMENTS: a HISTOGRAM pass over the same samples follows, reading only record rows
-     * below cap_mc_rec_store_rows. A backend may keep those rows of every sample (of
-     * job->total_samples) and bin them in pass 2 instead of simulating again. */
-    bool second_pass;
-    int64_t total_samples;
     /* Optional: once *cancel is set a backend may skip the rest of the job (the CPU one
      * checks before each block, so Ctrl-C stops within a block, not a whole chunk); the
      * caller then discards the job's results. */
@@ -73,6 +68,17 @@ struct cap_mc_backend {
     /* Runs one job. Returns CAP_MC_OK or CAP_MC_ERR_RUNTIME with a message in error. */
     int (*run)(cap_mc_backend *backend, const cap_mc_job *job, char *error, int error_size);
     void (*free)(cap_mc_backend *backend);
+    /* Optional (NULL: not offered). Called once, before the first job: keep record rows
+     * 0 .. rows-1 of all `samples` samples where the backend runs. Pass 2 then bins those
+     * rows instead of simulating again, and cost_quantiles reads the costs. Returns true
+     * when they are kept. */
+    bool (*keep)(cap_mc_backend *backend, int64_t samples, int64_t rows);
+    /* Optional, once pass 1 is over and keep succeeded: the exact cost quantiles of scale
+     * k, CVaR95 and the coarse histogram (added into s->histogram), the same figures as
+     * cap_mc_cost_quantiles_binned on the same costs; lo and hi are their min and max.
+     * Returns CAP_MC_OK or CAP_MC_ERR_RUNTIME with a message. */
+    int (*cost_quantiles)(cap_mc_backend *backend, int k, double lo, double hi, int threads,
+                          cap_mc_scale_result *s, char *error, int error_size);
     void *state;
 };
 
@@ -90,6 +96,45 @@ int cap_mc_backend_cuda_create(const cap_mc_model *model, const cap_mc_options *
  * 0, or -1 when out of memory. */
 int cap_mc_cost_quantiles_binned(const double *a, int64_t n, double lo, double hi, int threads,
                                  cap_mc_scale_result *s);
+
+/* The host's exact cost quantiles as the engine takes them: cap_mc_cost_quantiles_binned,
+ * or, when that runs out of memory, a serial selection that reorders a. Same arguments. */
+void cap_mc_cost_quantiles_host(double *a, int64_t n, double lo, double hi, int threads,
+                                cap_mc_scale_result *s);
+
+/* The steps of cap_mc_cost_quantiles_binned around its two passes over the costs, shared
+ * with the CUDA backend, which makes the passes on the device:
+ *   start:  the wanted ranks and the bins' scales;
+ *   pass 1: total[b] = costs in selection bin b (cap_mc_select_bin with lo, inv_width), and
+ *           the coarse histogram (cap_mc_bin with lo, coarse_inv; below lo counts in bin 0);
+ *   locate: the bin holding each wanted rank (bin, below, len) from the totals;
+ *   pass 2: values[w] = the len[w] costs in bin[w], in sample order (a copy for each w),
+ *           above[j] = Neumaier sum, in sample order, of the costs of samples
+ *           [j, j + 1) * CAP_MC_TAIL_BLOCK whose bin is above bin[CAP_MC_SEL_TAIL];
+ *   finish: selection in values (reordered), CVaR95 from above and the tail bin. */
+enum {
+    CAP_MC_SEL_P5,
+    CAP_MC_SEL_P50,
+    CAP_MC_SEL_P95,
+    CAP_MC_SEL_P99,
+    CAP_MC_SEL_TAIL,
+    CAP_MC_SEL_WANTED
+};
+typedef struct {
+    int64_t n, tail_blocks;
+    double lo, inv_width, coarse_inv;
+    int64_t rank[CAP_MC_SEL_WANTED], bin[CAP_MC_SEL_WANTED], below[CAP_MC_SEL_WANTED],
+        len[CAP_MC_SEL_WANTED];
+} cap_mc_select;
+void cap_mc_select_start(cap_mc_select *sel, int64_t n, double lo, double hi, int64_t hbins);
+void cap_mc_select_locate(cap_mc_select *sel, const int64_t *total);
+void cap_mc_select_finish(const cap_mc_select *sel, double *const *values, const cap_mc_ksum *above,
+                          cap_mc_cost_stats *c);
+
+/* Tests and benchmarks: the CUDA backend's cost quantiles of the n host values a (min lo,
+ * max hi), copied to the device first; CAP_MC_ERR_BACKEND without a GPU. */
+int cap_mc_cuda_cost_quantiles(const double *a, int64_t n, double lo, double hi,
+                               cap_mc_scale_result *s, char *error, int error_size);
 
 /* Tests: the CPU backend simulates with cap_mc_simulate_path (the CUDA fused kernel's
  * driver) instead of cap_mc_simulate, so the two are compared on machines without a GPU. */

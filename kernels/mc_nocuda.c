@@ -54,3 +54,12 @@ int cap_mc_cuda_time_rng(int64_t count, cap_mc_rng_rates *rates, char *error, in
         snprintf(error, (size_t)error_size, "mc: this capplan was built without CUDA");
     return CAP_MC_ERR_BACKEND;
 }
+
+int cap_mc_cuda_cost_quantiles(const double *a, int64_t n, double lo, double hi,
+                               cap_mc_scale_result *s, char *error, int error_size)
+{
+    (void)a, (void)n, (void)lo, (void)hi, (void)s;
+    if (error && error_size > 0)
+        snprintf(error, (size_t)error_size, "mc: this capplan was built without CUDA");
+    return CAP_MC_ERR_BACKEND;
+}

@@ -1099,4 +1099,30 @@ CAP_MC_HD int64_t cap_mc_bin(double x, double lo, double inv_width, int64_t bins
     return f >= (double)bins ? bins - 1 : (int64_t)f;
 }
 
+/* ---- exact cost quantiles: selection bins and compensated sums (mc.c, mc_cuda.cu) ---------
+ * The kept costs are counted in CAP_MC_SELECT_BINS equal bins over [min, max]; the bin index
+ * is monotone in the value, so a bin holds consecutive ranks. CVaR95 sums the costs above
+ * the tail's bin per run of CAP_MC_TAIL_BLOCK consecutive samples, in sample order, and the
+ * runs in run order: the same sum on either backend. */
+#define CAP_MC_SELECT_BINS 65536
+#define CAP_MC_TAIL_BLOCK  4096
+
+typedef struct {
+    double sum, c; /* Neumaier: value sum + c */
+} cap_mc_ksum;
+
+CAP_MC_HD void cap_mc_ksum_add(cap_mc_ksum *k, double x)
+{
+    double t = k->sum + x;
+    k->c += fabs(k->sum) >= fabs(x) ? (k->sum - t) + x : (x - t) + k->sum;
+    k->sum = t;
+}
+
+CAP_MC_HD int64_t cap_mc_select_bin(double x, double lo, double inv_width)
+{
+    double f = (x - lo) * inv_width;
+    return f >= (double)(CAP_MC_SELECT_BINS - 1) ? CAP_MC_SELECT_BINS - 1
+                                                 : (f > 0.0 ? (int64_t)f : 0);
+}
+
 #endif

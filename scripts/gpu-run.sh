@@ -67,7 +67,7 @@ for s in $stages; do
         for tool in memcheck racecheck initcheck synccheck; do
             stage "sanitizer-$tool-test" 150 compute-sanitizer $(sanitizer_args "$tool") \
                 "$build/tests/capplan_tests" \
-                --filter 'mc/cuda_matches_cpu' --jobs 1
+                --filter 'mc/cuda_*' --jobs 1
         done
         for tool in memcheck racecheck initcheck; do
             stage "sanitizer-$tool-simulate" 150 compute-sanitizer $(sanitizer_args "$tool") \

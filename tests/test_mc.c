@@ -554,6 +554,17 @@ static int compare_doubles(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* Lognormal-ish costs, with ties and a heavy tail. */
+static void heavy_tailed_costs(double *a, int64_t n, uint64_t *state)
+{
+    for (int64_t i = 0; i < n; i++) {
+        *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+        double u = ((double)(*state >> 11) + 0.5) * 0x1p-53;
+        double x = 1e9 * exp(2.0 * (u - 0.5)) / (1.0 - 0.99 * u);
+        a[i] = i % 5 == 0 ? floor(x / 1e8) * 1e8 : x;
+    }
+}
+
 Test(mc, binned_exact_quantiles_match_a_sort)
 {
     const int64_t sizes[] = {1, 2, 7, 100, 100003, 3 * 1048576 + 17};
@@ -562,12 +573,7 @@ Test(mc, binned_exact_quantiles_match_a_sort)
         int64_t n = sizes[z];
         double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
         cr_assert(a && sorted);
-        for (int64_t i = 0; i < n; i++) { /* lognormal-ish, with ties and a heavy tail */
-            state = state * 6364136223846793005ull + 1442695040888963407ull;
-            double u = ((double)(state >> 11) + 0.5) * 0x1p-53;
-            double x = 1e9 * exp(2.0 * (u - 0.5)) / (1.0 - 0.99 * u);
-            a[i] = i % 5 == 0 ? floor(x / 1e8) * 1e8 : x;
-        }
+        heavy_tailed_costs(a, n, &state);
         memcpy(sorted, a, (size_t)n * sizeof *a);
         qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
         double lo = sorted[0], hi = sorted[n - 1];
@@ -610,6 +616,57 @@ Test(mc, binned_exact_quantiles_match_a_sort)
                   "n %lld: 1 and 4 threads differ", (long long)n);
         free(a), free(sorted);
     }
+}
+
+/* The device's selection (cap_mc_cuda_cost_quantiles) against a sort for the quantiles and
+ * against the host's selection bit for bit (CVaR95: the same sums in the same order), on
+ * heavy-tailed costs, on costs that take three values only (bins of a million ties) and on
+ * one repeated value. */
+Test(mc, cuda_cost_quantiles_match_the_host)
+{
+    if (cap_mc_cuda_device_count() == 0) {
+        cr_skip_test("no CUDA device: %s",
+                     cap_mc_cuda_compiled() ? "no GPU or driver found" : "built without CUDA");
+        return;
+    }
+    const int64_t sizes[] = {1, 7, 4097, 100003, 3 * 1048576 + 17};
+    uint64_t state = 777;
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+            int64_t n = sizes[z];
+            double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
+            cr_assert(a && sorted);
+            heavy_tailed_costs(a, n, &state);
+            for (int64_t i = 0; kind > 0 && i < n; i++)
+                a[i] = kind == 1 ? 1e9 * (double)(1 + (int64_t)(a[i] / 1e9) % 3) : 2.5e9;
+            memcpy(sorted, a, (size_t)n * sizeof *a);
+            qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
+            double lo = sorted[0], hi = sorted[n - 1];
+            cap_mc_scale_result host, device;
+            int64_t hist_host[20] = {0}, hist_device[20] = {0};
+            memset(&host, 0, sizeof host), memset(&device, 0, sizeof device);
+            host.histogram = hist_host, device.histogram = hist_device;
+            host.histogram_bins = device.histogram_bins = 20;
+            cr_assert_eq(cap_mc_cost_quantiles_binned(a, n, lo, hi, 2, &host), 0);
+            char error[256];
+            cr_assert_eq(cap_mc_cuda_cost_quantiles(a, n, lo, hi, &device, error, sizeof error),
+                         CAP_MC_OK, "%s", error);
+            const cap_mc_cost_stats *c = &device.cost;
+            const int pct[4] = {5, 50, 95, 99};
+            const double got[4] = {c->p5, c->p50, c->p95, c->p99};
+            for (int q = 0; q < 4; q++) { /* the ceil(qN)-th smallest */
+                int64_t k = (n * pct[q] + 99) / 100;
+                cr_expect_eq(got[q], sorted[(k < 1 ? 1 : k) - 1], "kind %d n %lld p%d", kind,
+                             (long long)n, pct[q]);
+            }
+            cr_expect(memcmp(&host.cost, &device.cost, sizeof host.cost) == 0,
+                      "kind %d n %lld: cvar %.17g (host) vs %.17g (device)", kind, (long long)n,
+                      host.cost.cvar95, device.cost.cvar95);
+            for (int b = 0; b < 20; b++)
+                cr_expect_eq(hist_device[b], hist_host[b], "kind %d n %lld bin %d", kind,
+                             (long long)n, b);
+            free(a), free(sorted);
+        }
 }
 
 /* ---- the CUDA kernel's driver against the lane driver, on the CPU -------------------------- *
@@ -799,6 +856,18 @@ Test(mc, cuda_matches_cpu)
     cap_mc_result *fused_hist = run_ok(&pb, &oh);
     cr_expect_eq(fused_hist->passes, 2);
     expect_results_match(cpu_hist, fused_hist, 1e-12, 2.0, "fused, two passes");
+    cap_mc_result_free(cpu_hist);
+    cap_mc_result_free(fused_hist);
+    /* the costs exact (selected on the device), the unmet hours and shortfalls binned */
+    oh.exact_quantile_bytes = (int64_t)(8 * 2 * o.samples);
+    oh.backend = CAP_MC_BACKEND_CPU;
+    cpu_hist = run_ok(&pb, &oh);
+    oh.backend = CAP_MC_BACKEND_CUDA;
+    fused_hist = run_ok(&pb, &oh);
+    cr_expect_eq(fused_hist->passes, 2);
+    cr_expect(fused_hist->scales[1].cost.quantiles_exact);
+    cr_expect(!fused_hist->scales[1].workloads[0].quantiles_exact);
+    expect_results_match(cpu_hist, fused_hist, 1e-12, 2.0, "fused, exact costs, two passes");
     cap_mc_result_free(cpu_hist);
     cap_mc_result_free(fused_hist);
     o.cuda_variant = CAP_MC_CUDA_GEMM;
