@@ -108,9 +108,11 @@ static void simulate_paths(const cap_mc_model *m, double *ws, double *rec, int l
                            int64_t first_sample)
 {
     cap_mc_path p = {ws, (uint32_t *)(ws + cap_mc_path_x_rows(m)), ws + cap_mc_path_doubles(m), 1};
-    for (int j = 0; j < lanes; j++)
+    for (int j = 0; j < lanes; j++) {
+        cap_mc_rec_out out = {rec + j, CAP_MC_CPU_LANES, rec + j, CAP_MC_CPU_LANES, 0};
         for (int k = 0; k < m->scale_count; k++)
-            cap_mc_simulate_path(m, p, rec + j, CAP_MC_CPU_LANES, (uint64_t)(first_sample + j), k);
+            cap_mc_simulate_path(m, p, out, (uint64_t)(first_sample + j), k);
+    }
 }
 
 /* One batch of lanes: simulate, then fold or bin. The vector clones cover all of it. */

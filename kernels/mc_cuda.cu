@@ -229,7 +229,7 @@ enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
  * thread, item i of thread j at i * blockDim + j. */
 template <int PLACE>
 __global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_PATH_MIN_BLOCKS)
-    cap_mc_path_kernel(cap_mc_model m, double *ws, double *rec, int64_t stride, int lanes,
+    cap_mc_path_kernel(cap_mc_model m, double *ws, cap_mc_rec_out rec, int lanes,
                        uint64_t first_sample)
 {
     extern __shared__ double shared_ws[];
@@ -243,8 +243,9 @@ __global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_PATH_MIN_BLOCKS)
     cap_mc_path p = {base + threadIdx.x,
                      (uint32_t *)(base + cap_mc_path_x_rows(&m) * threads) + threadIdx.x,
                      spare + threadIdx.x, (int)threads};
+    rec.rec += lane, rec.kept += lane;
     for (int k = 0; k < m.scale_count; k++)
-        cap_mc_simulate_path(&m, p, rec + lane, stride, first_sample + (uint64_t)lane, k);
+        cap_mc_simulate_path(&m, p, rec, first_sample + (uint64_t)lane, k);
 }
 
 /* The lane driver (cap_mc_simulate, as the CPU runs it) with its workspace rows in chunk-
@@ -363,8 +364,8 @@ static __device__ long long group_sum(long long v)
     return v;
 }
 
-__global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t stride, int lanes,
-                                     double *pd, int64_t *pc)
+__global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lanes, double *pd,
+                                     int64_t *pc)
 {
     int64_t W = m.workload_count, T = m.period_count, U = cap_mc_units(&m);
     int64_t units = U * m.scale_count;
@@ -388,7 +389,7 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t 
             int mb = b0 + g * CAP_MC_CPU_LANES; /* this group's batch */
             int mb1 = mb + CAP_MC_CPU_LANES < end ? mb + CAP_MC_CPU_LANES : end;
             if (u == 0) {
-                const double *x = rec + cap_mc_rec_cost(&m, k) * stride;
+                const double *x = cap_mc_rec_at(rec, cap_mc_rec_cost(&m, k));
                 double n = 0.0, mean = 0.0, m2 = 0.0;
                 double lo = 0x1.fffffffffffffp+1023, hi = -0x1.fffffffffffffp+1023;
                 for (int s = mb + q; s < mb1; s += 8)
@@ -414,8 +415,8 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t 
                 }
             } else if (u <= W * T) {
                 int w = (int)((u - 1) / T), t = (int)((u - 1) % T);
-                const double *x = rec + cap_mc_rec_short(&m, k, w, t) * stride;
-                const double *mult = rec + cap_mc_rec_mult(&m, w, t) * stride;
+                const double *x = cap_mc_rec_at(rec, cap_mc_rec_short(&m, k, w, t));
+                const double *mult = cap_mc_rec_at(rec, cap_mc_rec_mult(&m, w, t));
                 double demand = m.demand[w * T + t], scale = m.scales[k];
                 double sum = 0.0, service = 0.0, hi = 0.0;
                 int64_t count = 0;
@@ -439,8 +440,8 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t 
                 }
             } else {
                 int w = (int)(u - 1 - W * T);
-                const double *x = rec + cap_mc_rec_unmet(&m, k, w) * stride;
-                const double *any = rec + cap_mc_rec_any(&m, k, w) * stride;
+                const double *x = cap_mc_rec_at(rec, cap_mc_rec_unmet(&m, k, w));
+                const double *any = cap_mc_rec_at(rec, cap_mc_rec_any(&m, k, w));
                 double sum = 0.0, hi = 0.0;
                 int64_t count = 0;
                 for (int s = mb + q; s < mb1; s += 8)
@@ -473,9 +474,9 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, const double *rec, int64_t 
 #define CAP_CUDA_HIST_THREADS 256
 
 __global__ void __launch_bounds__(CAP_CUDA_HIST_THREADS)
-    cap_mc_histogram_kernel(const double *rec, int64_t stride, int lanes, int rows,
-                            const int64_t *row, const double *lo, const double *inv_width,
-                            const int64_t *bins, const int64_t *offset, unsigned long long *counts,
+    cap_mc_histogram_kernel(cap_mc_rec_out rec, int lanes, int rows, const int64_t *row,
+                            const double *lo, const double *inv_width, const int64_t *bins,
+                            const int64_t *offset, unsigned long long *counts,
                             unsigned long long *at_min)
 {
     __shared__ unsigned int local[CAP_CUDA_HIST_SHARED];
@@ -488,7 +489,7 @@ __global__ void __launch_bounds__(CAP_CUDA_HIST_THREADS)
         if (threadIdx.x == 0)
             low = 0u;
         __syncthreads();
-        const double *x = rec + row[i] * stride;
+        const double *x = cap_mc_rec_at(rec, row[i]);
         unsigned int my_low = 0;
         for (int lane = blockIdx.x * blockDim.x + threadIdx.x; lane < lanes;
              lane += gridDim.x * blockDim.x) {
@@ -514,46 +515,60 @@ __global__ void __launch_bounds__(CAP_CUDA_HIST_THREADS)
 }
 
 /* Exact cost quantiles on the device: the two passes of cap_mc_cost_quantiles_binned
- * (mc.c, cap_mc_select_*) over the costs kept in device memory. Pass 1 counts each cost in
- * its selection bin (global counts; lanes of a warp with the same bin add once, so heavy
- * ties do not serialise on one address) and in the coarse histogram (shared counts when it
- * has at most CAP_CUDA_HIST_SHARED bins). Integer counts: order-free. */
+ * (mc.c, cap_mc_select_*) over the costs kept in device memory. The selection bins' counts
+ * are found in two rounds so that every count is in shared memory (65536 would not fit):
+ * first per group of CAP_CUDA_SELECT_GROUP bins (and the coarse histogram, in shared memory
+ * when it has at most CAP_CUDA_HIST_SHARED bins), then bin by bin inside the few groups
+ * that hold a wanted rank. The counts outside those groups are not needed to locate the
+ * ranks. Integer counts: order-free. */
 #define CAP_CUDA_SELECT_THREADS 256
+#define CAP_CUDA_SELECT_GROUP   16
+#define CAP_CUDA_SELECT_GROUPS  (CAP_MC_SELECT_BINS / CAP_CUDA_SELECT_GROUP)
+
+typedef struct {
+    int count;                          /* 0: count groups; else refine these groups */
+    long long group[CAP_MC_SEL_WANTED]; /* distinct */
+} cap_mc_refine;
 
 __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
     cap_mc_select_count_kernel(const double *a, int64_t n, double lo, double inv_width,
-                               double coarse_inv, int64_t hbins, unsigned long long *counts,
-                               unsigned long long *coarse)
+                               double coarse_inv, int64_t hbins, cap_mc_refine refine,
+                               unsigned long long *counts, unsigned long long *coarse)
 {
-    __shared__ unsigned int local[CAP_CUDA_HIST_SHARED];
-    bool in_shared = hbins <= CAP_CUDA_HIST_SHARED;
-    for (int b = threadIdx.x; in_shared && b < hbins; b += blockDim.x)
+    __shared__ unsigned int local[CAP_CUDA_SELECT_GROUPS];
+    __shared__ unsigned int local_coarse[CAP_CUDA_HIST_SHARED];
+    int slots = refine.count ? refine.count * CAP_CUDA_SELECT_GROUP : CAP_CUDA_SELECT_GROUPS;
+    bool coarse_shared = refine.count == 0 && hbins <= CAP_CUDA_HIST_SHARED;
+    for (int b = threadIdx.x; b < slots; b += blockDim.x)
         local[b] = 0u;
+    for (int b = threadIdx.x; coarse_shared && b < hbins; b += blockDim.x)
+        local_coarse[b] = 0u;
     __syncthreads();
     int64_t step = (int64_t)gridDim.x * blockDim.x;
-    /* base is the same for the whole block, so every lane of a warp takes every round */
-    for (int64_t base = (int64_t)blockIdx.x * blockDim.x; base < n; base += step) {
-        int64_t i = base + threadIdx.x;
-        bool in = i < n;
-        unsigned mask = __ballot_sync(0xffffffffu, in);
-        if (!in)
-            continue;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
         double x = a[i];
-        long long bin = (long long)cap_mc_select_bin(x, lo, inv_width);
-        unsigned peers = __match_any_sync(mask, bin);
-        if ((int)(threadIdx.x & 31u) == __ffs(peers) - 1)
-            atomicAdd(&counts[bin], (unsigned long long)__popc(peers));
-        int64_t k = cap_mc_bin(x, lo, coarse_inv, hbins);
-        k = k < 0 ? 0 : k;
-        if (in_shared)
-            atomicAdd(&local[k], 1u);
-        else
-            atomicAdd(&coarse[k], 1ull);
+        int64_t bin = cap_mc_select_bin(x, lo, inv_width), group = bin / CAP_CUDA_SELECT_GROUP;
+        if (refine.count == 0) {
+            atomicAdd(&local[group], 1u);
+            int64_t k = cap_mc_bin(x, lo, coarse_inv, hbins);
+            k = k < 0 ? 0 : k;
+            if (coarse_shared)
+                atomicAdd(&local_coarse[k], 1u);
+            else
+                atomicAdd(&coarse[k], 1ull);
+        } else {
+            for (int j = 0; j < refine.count; j++)
+                if (group == refine.group[j])
+                    atomicAdd(&local[j * CAP_CUDA_SELECT_GROUP + bin % CAP_CUDA_SELECT_GROUP], 1u);
+        }
     }
     __syncthreads();
-    for (int b = threadIdx.x; in_shared && b < hbins; b += blockDim.x)
+    for (int b = threadIdx.x; b < slots; b += blockDim.x)
         if (local[b])
-            atomicAdd(&coarse[b], (unsigned long long)local[b]);
+            atomicAdd(&counts[b], (unsigned long long)local[b]);
+    for (int b = threadIdx.x; coarse_shared && b < hbins; b += blockDim.x)
+        if (local_coarse[b])
+            atomicAdd(&coarse[b], (unsigned long long)local_coarse[b]);
 }
 
 /* Pass 2's sums: one warp per run of CAP_MC_TAIL_BLOCK samples adds, in sample order, the
@@ -641,6 +656,7 @@ typedef struct {
     bool pin_tried;
     double *kept; /* [kept_rows][kept_pitch]: pass 1's records (cuda_keep) */
     int64_t kept_rows, kept_pitch;
+    int64_t split; /* record rows below it are written in place in kept (the path kernel) */
     bool hist_ready, hist_in_kept; /* hist_in_kept: pass 2's rows are all kept */
     int hist_rows;
     int64_t *d_row, *d_bins, *d_offset;
@@ -768,7 +784,23 @@ static void cuda_free(cap_mc_backend *backend)
 
 /* ---- one job ------------------------------------------------------------------------------ */
 
-typedef void (*cap_path_kernel_fn)(cap_mc_model, double *, double *, int64_t, int, uint64_t);
+typedef void (*cap_path_kernel_fn)(cap_mc_model, double *, cap_mc_rec_out, int, uint64_t);
+
+/* The records of the chunk that starts at sample `first`: kept rows in place (split). */
+static cap_mc_rec_out chunk_records(const cuda_state *st, int64_t first)
+{
+    cap_mc_rec_out out = {st->rec, st->stride, st->kept ? st->kept + first : st->rec,
+                          st->kept ? st->kept_pitch : st->stride, st->split};
+    return out;
+}
+
+/* Row `row` of those records and the distance between its rows (for copies of row ranges
+ * that lie on one side of the split, as every range copied here does). */
+static const double *chunk_row(const cuda_state *st, int64_t first, int64_t row, int64_t *pitch)
+{
+    *pitch = row < st->split ? st->kept_pitch : st->stride;
+    return cap_mc_rec_at(chunk_records(st, first), row);
+}
 
 static cap_path_kernel_fn path_kernel(int place)
 {
@@ -784,8 +816,8 @@ static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error
         cap_mc_lanes_kernel<<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes,
                                                first);
     else
-        path_kernel(st->place)<<<grid, threads, st->fused_smem>>>(st->model, st->ws, st->rec,
-                                                                  st->stride, lanes, first);
+        path_kernel(st->place)<<<grid, threads, st->fused_smem>>>(
+            st->model, st->ws, chunk_records(st, (int64_t)first), lanes, first);
     CAP_CUDA_CHECK(cudaGetLastError());
     return CAP_MC_OK;
 }
@@ -942,10 +974,11 @@ static int copy_sparse(cuda_state *st, const cap_mc_job *job, int lanes, char *e
     }
     for (int64_t first = 0; first < lanes; first += slice) {
         int64_t len = lanes - first < slice ? lanes - first : slice;
-        CAP_CUDA_CHECK(cudaMemcpy2D(
-            st->staging, (size_t)len * sizeof(double),
-            st->rec + job->sparse_row0 * st->stride + first, (size_t)st->stride * sizeof(double),
-            (size_t)len * sizeof(double), (size_t)rows, cudaMemcpyDeviceToHost));
+        int64_t pitch = 0;
+        const double *from = chunk_row(st, job->first_sample, job->sparse_row0, &pitch) + first;
+        CAP_CUDA_CHECK(cudaMemcpy2D(st->staging, (size_t)len * sizeof(double), from,
+                                    (size_t)pitch * sizeof(double), (size_t)len * sizeof(double),
+                                    (size_t)rows, cudaMemcpyDeviceToHost));
         for (int64_t r = 0; r < rows; r++) {
             const double *x = st->staging + r * len;
             double *out = job->sparse[r];
@@ -984,6 +1017,8 @@ static bool cuda_keep(cap_mc_backend *backend, int64_t samples, int64_t rows)
     }
     st->kept_rows = rows;
     st->kept_pitch = samples;
+    bool in_place = st->variant != CAP_MC_CUDA_GEMM && st->place != CAP_WS_CHUNK;
+    st->split = in_place ? rows : 0;
     return true;
 }
 
@@ -1026,8 +1061,9 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     if (job->kind == CAP_MC_JOB_HISTOGRAM) {
         if (st->hist_rows > 0) {
             /* pass 2 bins pass 1's kept records, or the records just simulated again */
-            const double *rec = replay ? st->kept + job->first_sample : st->rec;
-            int64_t pitch = replay ? st->kept_pitch : st->stride;
+            cap_mc_rec_out rec = chunk_records(st, job->first_sample);
+            if (replay)
+                rec.split = st->kept_rows;
             /* about 8 blocks a multiprocessor in all, each over many lanes (its shared
              * counts are added to the device's once per block) */
             int per_row = 8 * st->multiprocessors / st->hist_rows;
@@ -1035,7 +1071,7 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
             per_row = per_row < 1 ? 1 : (per_row > most ? (int)most : per_row);
             dim3 grid((unsigned)per_row, st->hist_rows < 65535 ? st->hist_rows : 65535);
             cap_mc_histogram_kernel<<<grid, CAP_CUDA_HIST_THREADS>>>(
-                rec, pitch, lanes, st->hist_rows, st->d_row, st->d_lo, st->d_inv_width, st->d_bins,
+                rec, lanes, st->hist_rows, st->d_row, st->d_lo, st->d_inv_width, st->d_bins,
                 st->d_offset, st->d_counts, st->d_at_min);
             CAP_CUDA_CHECK(cudaGetLastError());
         }
@@ -1046,7 +1082,7 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     int64_t blocks = (lanes + CAP_MC_BLOCK - 1) / CAP_MC_BLOCK;
     int64_t units = cap_mc_units(m) * m->scale_count;
     cap_mc_reduce_kernel<<<grid_for(blocks * units * 32), CAP_CUDA_THREADS>>>(
-        *m, st->rec, st->stride, lanes, st->pd, st->pc);
+        *m, chunk_records(st, job->first_sample), lanes, st->pd, st->pc);
     CAP_CUDA_CHECK(cudaGetLastError());
     prof_mark(st, PROF_REDUCE);
     size_t pd_bytes =
@@ -1056,18 +1092,21 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_d, st->pd, pd_bytes, cudaMemcpyDeviceToHost));
     CAP_CUDA_CHECK(cudaMemcpy(job->partial_c, st->pc, pc_bytes, cudaMemcpyDeviceToHost));
     prof_mark(st, PROF_PARTIALS);
-    if (st->kept)
+    if (st->kept && st->split == 0) /* kernels that cannot write them in place */
         CAP_CUDA_CHECK(cudaMemcpy2D(
             st->kept + job->first_sample, (size_t)st->kept_pitch * sizeof(double), st->rec,
             (size_t)st->stride * sizeof(double), (size_t)lanes * sizeof(double),
             (size_t)st->kept_rows, cudaMemcpyDeviceToDevice));
     if (job->store && job->store_rows > 0 && !st->pin_tried)
         pin_store(st, job);
-    if (job->store && job->store_rows > 0)
-        CAP_CUDA_CHECK(cudaMemcpy2D(
-            job->store + job->first_sample, (size_t)job->store_pitch * sizeof(double), st->rec,
-            (size_t)st->stride * sizeof(double), (size_t)lanes * sizeof(double),
-            (size_t)job->store_rows, cudaMemcpyDeviceToHost));
+    if (job->store && job->store_rows > 0) {
+        int64_t pitch = 0;
+        const double *costs = chunk_row(st, job->first_sample, 0, &pitch);
+        CAP_CUDA_CHECK(cudaMemcpy2D(job->store + job->first_sample,
+                                    (size_t)job->store_pitch * sizeof(double), costs,
+                                    (size_t)pitch * sizeof(double), (size_t)lanes * sizeof(double),
+                                    (size_t)job->store_rows, cudaMemcpyDeviceToHost));
+    }
     prof_mark(st, PROF_STORE);
     if (job->sparse && job->sparse_rows > 0)
         status = copy_sparse(st, job, lanes, error, error_size);
@@ -1080,7 +1119,7 @@ static int cuda_run(cap_mc_backend *backend, const cap_mc_job *job, char *error,
 #define CAP_CUDA_SELECT_SEGMENT ((int64_t)1 << 30) /* items per cub call (its counts are int) */
 
 typedef struct {
-    unsigned long long *counts, *coarse; /* device: selection bins, coarse histogram */
+    unsigned long long *counts, *coarse; /* device: group or bin counts, coarse histogram */
     cap_mc_ksum *above;                  /* device: [tail_blocks] */
     double *out;                         /* device: one bin's values */
     int *selected;                       /* device: cub's count */
@@ -1133,6 +1172,21 @@ static int gather_bin(select_scratch *x, const double *a, int64_t n, const cap_m
     return CAP_MC_OK;
 }
 
+/* CAPPLAN_MC_PROFILE: the time of each step of select_on_device (waiting for the device). */
+typedef struct {
+    bool on;
+    int ticks;
+    double t[6];
+} select_clock;
+
+static void select_tick(select_clock *c)
+{
+    if (!c->on || c->ticks >= 6)
+        return;
+    cudaDeviceSynchronize();
+    c->t[c->ticks++] = cap_mc_seconds();
+}
+
 /* cap_mc_cost_quantiles_binned's figures for the n device values a (min lo, max hi): its
  * two passes on the device, the steps between them on the host (cap_mc_select_*). */
 static int select_on_device(select_scratch *x, const double *a, int64_t n, double lo, double hi,
@@ -1142,38 +1196,78 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
     cap_mc_select sel;
     int64_t hbins = s->histogram_bins;
     cap_mc_select_start(&sel, n, lo, hi, hbins);
-    size_t bins = CAP_MC_SELECT_BINS;
-    x->host_counts = (unsigned long long *)malloc((bins + (size_t)hbins) * sizeof *x->host_counts);
+    select_clock clock = {cap_mc_profiling(), 0, {0.0}};
+    select_tick(&clock);
+    size_t bins = CAP_MC_SELECT_BINS, groups = CAP_CUDA_SELECT_GROUPS;
+    size_t refine_slots = CAP_MC_SEL_WANTED * CAP_CUDA_SELECT_GROUP;
+    x->host_counts = (unsigned long long *)malloc((groups + refine_slots + (size_t)hbins) *
+                                                  sizeof *x->host_counts);
     x->total = (int64_t *)malloc(bins * sizeof *x->total);
     x->host_above = (cap_mc_ksum *)malloc((size_t)sel.tail_blocks * sizeof *x->host_above);
     if (!x->host_counts || !x->total || !x->host_above) {
         x->short_of_memory = true;
         return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error, error_size);
     }
-    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->counts, bins * sizeof *x->counts));
+    CAP_CUDA_CHECK(select_alloc(x, (void **)&x->counts, groups * sizeof *x->counts));
     CAP_CUDA_CHECK(select_alloc(x, (void **)&x->coarse, (size_t)hbins * sizeof *x->coarse));
     CAP_CUDA_CHECK(select_alloc(x, (void **)&x->above, (size_t)sel.tail_blocks * sizeof *x->above));
-    CAP_CUDA_CHECK(cudaMemset(x->counts, 0, bins * sizeof *x->counts));
+    CAP_CUDA_CHECK(cudaMemset(x->counts, 0, groups * sizeof *x->counts));
     CAP_CUDA_CHECK(cudaMemset(x->coarse, 0, (size_t)hbins * sizeof *x->coarse));
-    /* pass 1 */
+    /* pass 1, first round: the groups and the coarse histogram */
     int64_t most = (n + CAP_CUDA_SELECT_THREADS - 1) / CAP_CUDA_SELECT_THREADS;
     unsigned grid = (unsigned)(8 * (int64_t)multiprocessors < most ? 8 * multiprocessors : most);
+    cap_mc_refine refine;
+    memset(&refine, 0, sizeof refine);
     cap_mc_select_count_kernel<<<grid, CAP_CUDA_SELECT_THREADS>>>(
-        a, n, sel.lo, sel.inv_width, sel.coarse_inv, hbins, x->counts, x->coarse);
+        a, n, sel.lo, sel.inv_width, sel.coarse_inv, hbins, refine, x->counts, x->coarse);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    unsigned long long *group_count = x->host_counts, *fine = x->host_counts + groups,
+                       *coarse = fine + refine_slots;
+    CAP_CUDA_CHECK(
+        cudaMemcpy(group_count, x->counts, groups * sizeof *x->counts, cudaMemcpyDeviceToHost));
+    CAP_CUDA_CHECK(
+        cudaMemcpy(coarse, x->coarse, (size_t)hbins * sizeof *x->coarse, cudaMemcpyDeviceToHost));
+    /* the groups holding a wanted rank */
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+        int64_t seen = 0, g = 0;
+        while (seen + (int64_t)group_count[g] <= sel.rank[w])
+            seen += (int64_t)group_count[g++];
+        int j = 0;
+        while (j < refine.count && refine.group[j] != g)
+            j++;
+        if (j == refine.count)
+            refine.group[refine.count++] = g;
+    }
+    select_tick(&clock);
+    /* second round: bin by bin inside them */
+    CAP_CUDA_CHECK(cudaMemset(x->counts, 0, refine_slots * sizeof *x->counts));
+    cap_mc_select_count_kernel<<<grid, CAP_CUDA_SELECT_THREADS>>>(
+        a, n, sel.lo, sel.inv_width, sel.coarse_inv, hbins, refine, x->counts, x->coarse);
     CAP_CUDA_CHECK(cudaGetLastError());
     CAP_CUDA_CHECK(
-        cudaMemcpy(x->host_counts, x->counts, bins * sizeof *x->counts, cudaMemcpyDeviceToHost));
-    CAP_CUDA_CHECK(cudaMemcpy(x->host_counts + bins, x->coarse, (size_t)hbins * sizeof *x->coarse,
-                              cudaMemcpyDeviceToHost));
-    for (size_t k = 0; k < bins; k++)
-        x->total[k] = (int64_t)x->host_counts[k];
+        cudaMemcpy(fine, x->counts, refine_slots * sizeof *x->counts, cudaMemcpyDeviceToHost));
+    /* totals for cap_mc_select_locate: exact inside the refined groups; elsewhere a group's
+     * count in its first bin, which locates the same bins (no wanted rank falls there) */
+    memset(x->total, 0, bins * sizeof *x->total);
+    for (size_t g = 0; g < groups; g++)
+        x->total[g * CAP_CUDA_SELECT_GROUP] = (int64_t)group_count[g];
+    for (int j = 0; j < refine.count; j++) {
+        int64_t sum = 0, *t = x->total + refine.group[j] * CAP_CUDA_SELECT_GROUP;
+        for (int f = 0; f < CAP_CUDA_SELECT_GROUP; f++)
+            sum += t[f] = (int64_t)fine[j * CAP_CUDA_SELECT_GROUP + f];
+        if (sum != (int64_t)group_count[refine.group[j]])
+            return cap_cuda_fail("the two rounds of counts disagree", "select_on_device", __FILE__,
+                                 __LINE__, error, error_size);
+    }
     cap_mc_select_locate(&sel, x->total);
+    select_tick(&clock);
     /* pass 2 */
     int64_t warps = CAP_CUDA_THREADS / 32;
     cap_mc_select_above_kernel<<<(unsigned)((sel.tail_blocks + warps - 1) / warps),
                                  CAP_CUDA_THREADS>>>(
         a, n, sel.lo, sel.inv_width, sel.bin[CAP_MC_SEL_TAIL], sel.tail_blocks, x->above);
     CAP_CUDA_CHECK(cudaGetLastError());
+    select_tick(&clock);
     int64_t widest = 1;
     for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
         widest = sel.len[w] > widest ? sel.len[w] : widest;
@@ -1206,9 +1300,17 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
     CAP_CUDA_CHECK(cudaMemcpy(x->host_above, x->above,
                               (size_t)sel.tail_blocks * sizeof *x->host_above,
                               cudaMemcpyDeviceToHost));
+    select_tick(&clock);
     for (int64_t k = 0; k < hbins; k++)
-        s->histogram[k] += (int64_t)x->host_counts[bins + (size_t)k];
+        s->histogram[k] += (int64_t)coarse[k];
     cap_mc_select_finish(&sel, x->values, x->host_above, &s->cost);
+    select_tick(&clock);
+    if (clock.on)
+        fprintf(stderr,
+                "mc profile (cuda cost quantiles, %lld costs): groups %.4f s, bins %.4f s, sums "
+                "%.4f s, gather %.4f s, select %.4f s\n",
+                (long long)n, clock.t[1] - clock.t[0], clock.t[2] - clock.t[1],
+                clock.t[3] - clock.t[2], clock.t[4] - clock.t[3], clock.t[5] - clock.t[4]);
     return CAP_MC_OK;
 }
 

@@ -169,6 +169,21 @@ CAP_MC_HD int64_t cap_mc_rec_rows(const cap_mc_model *m)
     return cap_mc_rec_mult(m, m->workload_count, 0);
 }
 
+/* Where a sample's record rows are: rows below `split` at kept[row * kept_stride], the
+ * others at rec[row * rec_stride]. The CUDA backend writes the rows it keeps for the whole
+ * run in place; elsewhere split is 0. */
+typedef struct {
+    double *rec;
+    int64_t rec_stride;
+    double *kept;
+    int64_t kept_stride, split;
+} cap_mc_rec_out;
+
+CAP_MC_HD double *cap_mc_rec_at(cap_mc_rec_out o, int64_t row)
+{
+    return row < o.split ? o.kept + row * o.kept_stride : o.rec + row * o.rec_stride;
+}
+
 /* ---- bit casts and elementary functions -------------------------------------------------- */
 
 CAP_MC_HD uint64_t cap_mc_bits(double x)
@@ -839,8 +854,8 @@ CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t,
 
 /* The whole path of one sample at scale k: records as cap_mc_simulate leaves them (the
  * multiplier rows only for k = 0: they do not depend on the scale). */
-CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, double *rec,
-                                    int64_t rec_stride, uint64_t sample, int k)
+CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, cap_mc_rec_out rec,
+                                    uint64_t sample, int k)
 {
     int W = m->workload_count, T = m->period_count;
     int st = p.stride;
@@ -855,7 +870,7 @@ CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, double
         cap_mc_path_demand(m, p, sample, t);
         if (k == 0)
             for (int w = 0; w < W; w++)
-                rec[cap_mc_rec_mult(m, w, t) * rec_stride] = mult[w * st];
+                *cap_mc_rec_at(rec, cap_mc_rec_mult(m, w, t)) = mult[w * st];
         cap_mc_path_outages(m, p, sample, t);
         bool some_short = false;
         for (int w = 0; w < W; w++) {
@@ -873,17 +888,17 @@ CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, double
         double hours = m->hours[t];
         for (int w = 0; w < W; w++) {
             double sh = work[w * st], demand = m->demand[w * T + t];
-            rec[cap_mc_rec_short(m, k, w, t) * rec_stride] = sh;
+            *cap_mc_rec_at(rec, cap_mc_rec_short(m, k, w, t)) = sh;
             unmet[w * st] += sh * hours;
             if (sh > CAP_MC_SHORT_TOL * cap_mc_demanded(mult[w * st], demand, scale))
                 cap_mc_bit_set(any, st, w);
             cost += m->penalty_hours[w * T + t] * sh;
         }
     }
-    rec[cap_mc_rec_cost(m, k) * rec_stride] = cost;
+    *cap_mc_rec_at(rec, cap_mc_rec_cost(m, k)) = cost;
     for (int w = 0; w < W; w++) {
-        rec[cap_mc_rec_unmet(m, k, w) * rec_stride] = unmet[w * st];
-        rec[cap_mc_rec_any(m, k, w) * rec_stride] = cap_mc_bit(any, st, w) ? 1.0 : 0.0;
+        *cap_mc_rec_at(rec, cap_mc_rec_unmet(m, k, w)) = unmet[w * st];
+        *cap_mc_rec_at(rec, cap_mc_rec_any(m, k, w)) = cap_mc_bit(any, st, w) ? 1.0 : 0.0;
     }
 }
 
