@@ -616,18 +616,23 @@ void cap_mc_select_finish(const cap_mc_select *sel, double *const *values, const
 {
     double *q[] = {&c->p5, &c->p50, &c->p95, &c->p99};
     for (int w = CAP_MC_SEL_P5; w <= CAP_MC_SEL_P99; w++)
-        *q[w] = select_rank(values[w], 0, sel->len[w], sel->rank[w] - sel->below[w]);
-    /* CVaR95: everything above the tail's bin, then the top of that bin */
+        *q[w] = sel->constant[w]
+                    ? sel->value[w]
+                    : select_rank(values[w], 0, sel->len[w], sel->rank[w] - sel->below[w]);
+    /* CVaR95: everything above the tail's bin, then the top of that bin (the same sum when
+     * the bin is known to hold one value: its copies are added one by one) */
     int64_t k = sel->rank[CAP_MC_SEL_TAIL] - sel->below[CAP_MC_SEL_TAIL];
     double *tail_bin = values[CAP_MC_SEL_TAIL];
-    select_rank(tail_bin, 0, sel->len[CAP_MC_SEL_TAIL], k);
+    bool constant = sel->constant[CAP_MC_SEL_TAIL];
+    if (!constant)
+        select_rank(tail_bin, 0, sel->len[CAP_MC_SEL_TAIL], k);
     cap_mc_ksum tail = {0.0, 0.0};
     for (int64_t b = 0; b < sel->tail_blocks; b++) {
         cap_mc_ksum_add(&tail, above[b].sum);
         tail.c += above[b].c;
     }
     for (int64_t i = k; i < sel->len[CAP_MC_SEL_TAIL]; i++)
-        cap_mc_ksum_add(&tail, tail_bin[i]);
+        cap_mc_ksum_add(&tail, constant ? sel->value[CAP_MC_SEL_TAIL] : tail_bin[i]);
     c->cvar95 = (tail.sum + tail.c) / (double)(sel->n - sel->rank[CAP_MC_SEL_TAIL]);
     c->quantiles_exact = true;
     c->quantile_error = 0.0;

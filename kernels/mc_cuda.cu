@@ -606,6 +606,58 @@ __global__ void __launch_bounds__(CAP_CUDA_THREADS)
         above[j] = sum;
 }
 
+/* Before pass 2's copies: the least and greatest cost in each wanted bin (bins.group holds
+ * bin numbers here), as order-preserving keys, so that a bin of one repeated value needs
+ * no copy. Each thread keeps its own, then one atomic a warp and bin. */
+static __device__ unsigned long long cap_mc_order_key(double x)
+{
+    unsigned long long u = (unsigned long long)__double_as_longlong(x);
+    return u >> 63 ? ~u : u | (1ull << 63);
+}
+
+static __host__ __device__ double cap_mc_order_value(unsigned long long key)
+{
+    unsigned long long u = key >> 63 ? key & ~(1ull << 63) : ~key;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+__global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
+    cap_mc_select_range_kernel(const double *a, int64_t n, double lo, double inv_width,
+                               cap_mc_refine bins, unsigned long long *range)
+{
+    unsigned long long least[CAP_MC_SEL_WANTED], most[CAP_MC_SEL_WANTED];
+#pragma unroll
+    for (int j = 0; j < CAP_MC_SEL_WANTED; j++)
+        least[j] = ~0ull, most[j] = 0ull;
+    int64_t step = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
+        double x = a[i];
+        long long bin = (long long)cap_mc_select_bin(x, lo, inv_width);
+        unsigned long long key = cap_mc_order_key(x);
+#pragma unroll
+        for (int j = 0; j < CAP_MC_SEL_WANTED; j++)
+            if (j < bins.count && bin == bins.group[j]) {
+                least[j] = key < least[j] ? key : least[j];
+                most[j] = key > most[j] ? key : most[j];
+            }
+    }
+#pragma unroll
+    for (int j = 0; j < CAP_MC_SEL_WANTED; j++) {
+        for (int by = 16; by > 0; by /= 2) {
+            unsigned long long l = __shfl_xor_sync(0xffffffffu, least[j], by);
+            unsigned long long m = __shfl_xor_sync(0xffffffffu, most[j], by);
+            least[j] = l < least[j] ? l : least[j];
+            most[j] = m > most[j] ? m : most[j];
+        }
+        if ((threadIdx.x & 31u) == 0 && j < bins.count) {
+            atomicMin(&range[2 * j], least[j]);
+            atomicMax(&range[2 * j + 1], most[j]);
+        }
+    }
+}
+
 /* Pass 2's copies: the costs in one selection bin, kept in sample order (cub's select). */
 struct cap_mc_in_bin {
     double lo, inv_width;
@@ -1268,9 +1320,33 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
         a, n, sel.lo, sel.inv_width, sel.bin[CAP_MC_SEL_TAIL], sel.tail_blocks, x->above);
     CAP_CUDA_CHECK(cudaGetLastError());
     select_tick(&clock);
+    /* the wanted bins that hold one value only */
+    cap_mc_refine wanted;
+    memset(&wanted, 0, sizeof wanted);
+    int slot[CAP_MC_SEL_WANTED];
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+        int j = 0;
+        while (j < wanted.count && wanted.group[j] != sel.bin[w])
+            j++;
+        if (j == wanted.count)
+            wanted.group[wanted.count++] = sel.bin[w];
+        slot[w] = j;
+    }
+    unsigned long long range[2 * CAP_MC_SEL_WANTED];
+    for (int j = 0; j < CAP_MC_SEL_WANTED; j++)
+        range[2 * j] = ~0ull, range[2 * j + 1] = 0ull;
+    CAP_CUDA_CHECK(cudaMemcpy(x->counts, range, sizeof range, cudaMemcpyHostToDevice));
+    cap_mc_select_range_kernel<<<grid, CAP_CUDA_SELECT_THREADS>>>(a, n, sel.lo, sel.inv_width,
+                                                                  wanted, x->counts);
+    CAP_CUDA_CHECK(cudaGetLastError());
+    CAP_CUDA_CHECK(cudaMemcpy(range, x->counts, sizeof range, cudaMemcpyDeviceToHost));
     int64_t widest = 1;
-    for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
-        widest = sel.len[w] > widest ? sel.len[w] : widest;
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+        sel.constant[w] = range[2 * slot[w]] == range[2 * slot[w] + 1];
+        sel.value[w] = cap_mc_order_value(range[2 * slot[w]]);
+        if (!sel.constant[w])
+            widest = sel.len[w] > widest ? sel.len[w] : widest;
+    }
     CAP_CUDA_CHECK(select_alloc(x, (void **)&x->out, (size_t)widest * sizeof(double)));
     CAP_CUDA_CHECK(select_alloc(x, (void **)&x->selected, sizeof(int)));
     int most_items = (int)(n < CAP_CUDA_SELECT_SEGMENT ? n : CAP_CUDA_SELECT_SEGMENT);
@@ -1279,6 +1355,8 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
         cub::DeviceSelect::If(NULL, x->temp_bytes, a, x->out, x->selected, most_items, any));
     CAP_CUDA_CHECK(select_alloc(x, &x->temp, x->temp_bytes > 0 ? x->temp_bytes : 1));
     for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+        if (sel.constant[w])
+            continue; /* finish reads sel.value[w] */
         x->values[w] = (double *)malloc((size_t)(sel.len[w] > 0 ? sel.len[w] : 1) * sizeof(double));
         if (!x->values[w]) {
             x->short_of_memory = true;

@@ -125,6 +125,11 @@ typedef struct {
     double lo, inv_width, coarse_inv;
     int64_t rank[CAP_MC_SEL_WANTED], bin[CAP_MC_SEL_WANTED], below[CAP_MC_SEL_WANTED],
         len[CAP_MC_SEL_WANTED];
+    /* Set by a caller that knows bin[w] holds len[w] copies of one value (ties: a plan that
+     * covers most samples gives most of them the same cost); finish then reads value[w]
+     * instead of values[w], which may be NULL. */
+    bool constant[CAP_MC_SEL_WANTED];
+    double value[CAP_MC_SEL_WANTED];
 } cap_mc_select;
 void cap_mc_select_start(cap_mc_select *sel, int64_t n, double lo, double hi, int64_t hbins);
 void cap_mc_select_locate(cap_mc_select *sel, const int64_t *total);
