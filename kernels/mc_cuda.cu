@@ -1,15 +1,18 @@
 /* mc_cuda.cu: the CUDA backend, device discovery and the RNG timing hook.
  *
  * A job (chunk) runs as: simulate (one fused kernel, or per period small kernels around
- * cuBLAS GEMMs), then reduce (one thread per block of CAP_MC_BLOCK samples and statistic,
+ * cuBLAS GEMMs), then reduce (one warp per block of CAP_MC_BLOCK samples and statistic,
  * folding lanes in sample order exactly as the CPU does), then copies the block partials
- * and, when asked, the kept per-sample rows to the host. Per-sample state lives in chunk-
- * wide lane arrays (item i of lane j at i * stride + j), which is coalesced for the kernels
- * and column-major for cuBLAS. Device memory is bounded by the chunk, never by the sample
- * count. Invariants: every CUDA call and kernel launch is checked (CAP_CUDA_CHECK); CUDA is
- * initialised only by the functions here, which the engine calls only when the CUDA backend
- * runs or a device count is asked for; cuBLAS only when the GEMM variant runs on a device.
- * Built with -fmad=false: the model's arithmetic is not contracted, as on the CPU.
+ * and, when asked, the kept per-sample rows to the host. Rows the engine asked it to keep
+ * for the run stay in device memory (cuda_keep); the exact cost quantiles are then
+ * selected there (cuda_cost_quantiles), with the CPU's algorithm and figures. Per-sample
+ * state lives in chunk-wide lane arrays (item i of lane j at i * stride + j), which is
+ * coalesced for the kernels and column-major for cuBLAS. Device memory is the chunk's, plus
+ * the rows kept for the run only when they fit in half of what is free. Invariants: every
+ * CUDA call and kernel launch is checked (CAP_CUDA_CHECK); CUDA is initialised only by the
+ * functions here, which the engine calls only when the CUDA backend runs or a device count is asked
+ * for; cuBLAS only when the GEMM variant runs on a device. Built with -fmad=false: the model's
+ * arithmetic is not contracted, as on the CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 /* mc_internal.h: what the engine (mc.c) and its backends (mc_cpu.c, mc_cuda.cu) share.
  *
  * A backend is a small struct of function pointers, ggml style: a name, `run` that
- * simulates one chunk of samples (a job) and `free`. The engine owns everything else: the
- * chunk loop, progress and cancel, merging block partials in block order, quantiles. A job
- * always starts on a block boundary, so the blocks (and the statistics) are the same for any
- * chunk size. Backends are created only after the engine decided which one runs, so CUDA
- * is never touched by a CPU run.
+ * simulates one chunk of samples (a job) and `free`, and optionally `keep` and
+ * `cost_quantiles` (rows kept where the backend runs, costs selected there). The engine owns
+ * everything else: the chunk loop, progress and cancel, merging block partials in block
+ * order, the other quantiles. A job always starts on a block boundary, so the blocks (and
+ * the statistics) are the same for any chunk size. Backends are created only after the engine
+ * decided which one runs, so CUDA is never touched by a CPU run.
  */
 #ifndef CAP_MC_INTERNAL_H
 #define CAP_MC_INTERNAL_H
