@@ -252,6 +252,21 @@ static void mix_row_free(mix_row *row)
 
 /* ---- outputs -------------------------------------------------------------------------- */
 
+/* ",PREFIXID" as one CSV field, quoted (quotes doubled) when the id holds a comma, quote or
+ * line break; the prefixes hold none. */
+static void csv_name(FILE *out, const char *prefix, const char *id)
+{
+    bool quote = strpbrk(id, ",\"\n\r") != NULL;
+    fprintf(out, quote ? ",\"%s" : ",%s", prefix);
+    for (const char *p = id; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    if (quote)
+        fputc('"', out);
+}
+
 static void csv_header(FILE *out, const cap_scenario *s)
 {
     fputs("mix,status,objective_usd,capacity_usd,penalty_usd,commitment_topup_usd,paid_usd,"
@@ -260,11 +275,11 @@ static void csv_header(FILE *out, const cap_scenario *s)
           "mean_power_mw",
           out);
     for (int w = 0; w < s->workload_count; w++)
-        fprintf(out, ",\"p_shortfall:%s\"", s->workloads[w].id);
+        csv_name(out, "p_shortfall:", s->workloads[w].id);
     for (int p = 0; p < s->provider_count; p++)
-        fprintf(out, ",\"share:%s\"", s->providers[p].id);
+        csv_name(out, "share:", s->providers[p].id);
     for (int a = 0; a < s->accelerator_count; a++)
-        fprintf(out, ",\"accelerator_share:%s\"", s->accelerators[a].id);
+        csv_name(out, "accelerator_share:", s->accelerators[a].id);
     fputc('\n', out);
 }
 

@@ -113,16 +113,22 @@ Test(compare, metrics_by_hand)
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-/* Writes the scenario to a file the command can read; returns its path (static). */
-static const char *scenario_file(void)
+/* Writes the scenario (text) to a file the command can read; returns its path (static). */
+static const char *scenario_file_of(const char *text)
 {
-    static char path[] = "/tmp/capplan-compare-XXXXXX.yaml";
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/capplan-compare-XXXXXX.yaml");
     int fd = mkstemps(path, 5);
     cr_assert(fd >= 0);
     FILE *file = fdopen(fd, "w");
-    fputs(scenario_yaml, file);
+    fputs(text, file);
     fclose(file);
     return path;
+}
+
+static const char *scenario_file(void)
+{
+    return scenario_file_of(scenario_yaml);
 }
 
 /* Mix TPU cannot serve workload w (no TPU throughput, hard demand): its row says
@@ -154,5 +160,32 @@ Test(compare, command_reports_infeasible_mix)
     cr_assert_eq(cap_test_run(args, &output, NULL, 0), 2);
     cr_assert_not_null(strstr(output, "B200"));
     free(output);
+    unlink(path);
+}
+
+/* Ids may hold commas and quotes: the CSV header quotes such a column name and doubles its
+ * quotes (RFC 4180), so the header keeps one column per field. */
+Test(compare, csv_header_quotes_ids)
+{
+    char yaml[sizeof scenario_yaml + 64];
+    const char *from = strstr(scenario_yaml, "  - {id: w, kind");
+    cr_assert_not_null(from);
+    snprintf(yaml, sizeof yaml, "%.*s  - {id: 'w \"1\", x', kind%s", (int)(from - scenario_yaml),
+             scenario_yaml, from + strlen("  - {id: w, kind"));
+    const char *path = scenario_file_of(yaml);
+    char dir[4096], args[8192], *output = NULL;
+    snprintf(args, sizeof args,
+             "compare '%s' --mix H100 --samples 200 --backend cpu --out out --no-plots", path);
+    int code = cap_test_run(args, &output, dir, sizeof dir);
+    cr_assert_eq(code, 0, "exit %d: %s", code, output ? output : "");
+    free(output);
+    char csv_path[8192];
+    snprintf(csv_path, sizeof csv_path, "%s/out/compare.csv", dir);
+    char *csv = cap_test_read_file(csv_path);
+    cr_assert_not_null(csv);
+    cr_assert_not_null(strstr(csv, ",mean_power_mw,\"p_shortfall:w \"\"1\"\", x\",share:a,share:g,"
+                                   "accelerator_share:H100,accelerator_share:TPU\n"),
+                       "%s", csv);
+    free(csv);
     unlink(path);
 }
