@@ -904,6 +904,14 @@ static int run_chunks(run_state *rs, cap_mc_job_kind kind, char *error, int erro
     return CAP_MC_OK;
 }
 
+/* No nonzero rows kept: the unmet hours and shortfalls come from histograms. */
+static void drop_sparse(run_state *rs)
+{
+    free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
+    rs->sparse_base = NULL, rs->sparse = NULL, rs->sparse_count = NULL;
+    rs->sparse_rows = 0;
+}
+
 /* Decides what is kept for exact quantiles: the costs densely, the unmet hours and
  * shortfalls as their nonzero values (room for all is reserved, pages are touched only as
  * values arrive), all within the exact-quantile memory, whichever backend runs. The costs
@@ -925,9 +933,7 @@ static void plan_store(run_state *rs)
         rs->sparse = zalloc((size_t)rs->sparse_rows, sizeof(double *));
         rs->sparse_count = zalloc((size_t)rs->sparse_rows, sizeof(int64_t));
         if (!rs->sparse_base || !rs->sparse || !rs->sparse_count) {
-            free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
-            rs->sparse_base = NULL, rs->sparse = NULL, rs->sparse_count = NULL;
-            rs->sparse_rows = 0;
+            drop_sparse(rs);
             rs->exact_work = false;
         }
         for (int64_t r = 0; r < rs->sparse_rows; r++)
@@ -943,9 +949,7 @@ static void plan_store(run_state *rs)
         rs->store = big_alloc((size_t)rs->store_rows * (size_t)rs->samples * sizeof(double));
         if (!rs->store) {
             rs->exact_cost = rs->exact_work = false, rs->store_rows = 0;
-            free(rs->sparse_base), free(rs->sparse), free(rs->sparse_count);
-            rs->sparse_base = NULL, rs->sparse = NULL, rs->sparse_count = NULL;
-            rs->sparse_rows = 0;
+            drop_sparse(rs);
         }
     }
 }

@@ -10,9 +10,9 @@
  * coalesced for the kernels and column-major for cuBLAS. Device memory is the chunk's, plus
  * the rows kept for the run only when they fit in half of what is free. Invariants: every
  * CUDA call and kernel launch is checked (CAP_CUDA_CHECK); CUDA is initialised only by the
- * functions here, which the engine calls only when the CUDA backend runs or a device count is asked
- * for; cuBLAS only when the GEMM variant runs on a device. Built with -fmad=false: the model's
- * arithmetic is not contracted, as on the CPU.
+ * functions here, which the engine calls only when the CUDA backend runs or a device count
+ * is asked for; cuBLAS only when the GEMM variant runs on a device. Built with -fmad=false:
+ * the model's arithmetic is not contracted, as on the CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,8 +228,8 @@ enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
 #define CAP_CUDA_PATH_MIN_BLOCKS 8
 
 /* One thread per sample, every scale in turn (mc_sample.h, cap_mc_simulate_path). Records
- * go to the chunk-wide lane arrays. A block's slice of `ws` holds (state + O) doubles a
- * thread, item i of thread j at i * blockDim + j. */
+ * go to the chunk-wide lane arrays, the rows kept for the run in place (rec.split). A block's slice
+ * of `ws` holds (state + O) doubles a thread, item i of thread j at i * blockDim + j. */
 template <int PLACE>
 __global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_PATH_MIN_BLOCKS)
     cap_mc_path_kernel(cap_mc_model m, double *ws, cap_mc_rec_out rec, int lanes,
@@ -528,14 +528,28 @@ __global__ void __launch_bounds__(CAP_CUDA_HIST_THREADS)
 #define CAP_CUDA_SELECT_GROUP   16
 #define CAP_CUDA_SELECT_GROUPS  (CAP_MC_SELECT_BINS / CAP_CUDA_SELECT_GROUP)
 
+/* A few distinct group or bin numbers, passed by value to the kernels. */
 typedef struct {
-    int count;                          /* 0: count groups; else refine these groups */
-    long long group[CAP_MC_SEL_WANTED]; /* distinct */
-} cap_mc_refine;
+    int count;
+    long long id[CAP_MC_SEL_WANTED];
+} cap_mc_id_set;
+
+/* The index of id in the set, added when new. */
+static int id_set_slot(cap_mc_id_set *set, long long id)
+{
+    int j = 0;
+    while (j < set->count && set->id[j] != id)
+        j++;
+    if (j == set->count)
+        set->id[set->count++] = id;
+    return j;
+}
+
+/* refine.count 0: count by groups; else count bin by bin inside the groups refine.id. */
 
 __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
     cap_mc_select_count_kernel(const double *a, int64_t n, double lo, double inv_width,
-                               double coarse_inv, int64_t hbins, cap_mc_refine refine,
+                               double coarse_inv, int64_t hbins, cap_mc_id_set refine,
                                unsigned long long *counts, unsigned long long *coarse)
 {
     __shared__ unsigned int local[CAP_CUDA_SELECT_GROUPS];
@@ -561,7 +575,7 @@ __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
                 atomicAdd(&coarse[k], 1ull);
         } else {
             for (int j = 0; j < refine.count; j++)
-                if (group == refine.group[j])
+                if (group == refine.id[j])
                     atomicAdd(&local[j * CAP_CUDA_SELECT_GROUP + bin % CAP_CUDA_SELECT_GROUP], 1u);
         }
     }
@@ -609,8 +623,8 @@ __global__ void __launch_bounds__(CAP_CUDA_THREADS)
         above[j] = sum;
 }
 
-/* Before pass 2's copies: the least and greatest cost in each wanted bin (bins.group holds
- * bin numbers here), as order-preserving keys, so that a bin of one repeated value needs
+/* Before pass 2's copies: the least and greatest cost in each wanted bin (bins.id), as
+ * order-preserving keys, so that a bin of one repeated value needs
  * no copy. Each thread keeps its own, then one atomic a warp and bin. */
 static __device__ unsigned long long cap_mc_order_key(double x)
 {
@@ -628,7 +642,7 @@ static __host__ __device__ double cap_mc_order_value(unsigned long long key)
 
 __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
     cap_mc_select_range_kernel(const double *a, int64_t n, double lo, double inv_width,
-                               cap_mc_refine bins, unsigned long long *range)
+                               cap_mc_id_set bins, unsigned long long *range)
 {
     unsigned long long least[CAP_MC_SEL_WANTED], most[CAP_MC_SEL_WANTED];
 #pragma unroll
@@ -641,7 +655,7 @@ __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
         unsigned long long key = cap_mc_order_key(x);
 #pragma unroll
         for (int j = 0; j < CAP_MC_SEL_WANTED; j++)
-            if (j < bins.count && bin == bins.group[j]) {
+            if (j < bins.count && bin == bins.id[j]) {
                 least[j] = key < least[j] ? key : least[j];
                 most[j] = key > most[j] ? key : most[j];
             }
@@ -1271,7 +1285,7 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
     /* pass 1, first round: the groups and the coarse histogram */
     int64_t most = (n + CAP_CUDA_SELECT_THREADS - 1) / CAP_CUDA_SELECT_THREADS;
     unsigned grid = (unsigned)(8 * (int64_t)multiprocessors < most ? 8 * multiprocessors : most);
-    cap_mc_refine refine;
+    cap_mc_id_set refine;
     memset(&refine, 0, sizeof refine);
     cap_mc_select_count_kernel<<<grid, CAP_CUDA_SELECT_THREADS>>>(
         a, n, sel.lo, sel.inv_width, sel.coarse_inv, hbins, refine, x->counts, x->coarse);
@@ -1287,11 +1301,7 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
         int64_t seen = 0, g = 0;
         while (seen + (int64_t)group_count[g] <= sel.rank[w])
             seen += (int64_t)group_count[g++];
-        int j = 0;
-        while (j < refine.count && refine.group[j] != g)
-            j++;
-        if (j == refine.count)
-            refine.group[refine.count++] = g;
+        id_set_slot(&refine, g);
     }
     select_tick(&clock);
     /* second round: bin by bin inside them */
@@ -1307,10 +1317,10 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
     for (size_t g = 0; g < groups; g++)
         x->total[g * CAP_CUDA_SELECT_GROUP] = (int64_t)group_count[g];
     for (int j = 0; j < refine.count; j++) {
-        int64_t sum = 0, *t = x->total + refine.group[j] * CAP_CUDA_SELECT_GROUP;
+        int64_t sum = 0, *t = x->total + refine.id[j] * CAP_CUDA_SELECT_GROUP;
         for (int f = 0; f < CAP_CUDA_SELECT_GROUP; f++)
             sum += t[f] = (int64_t)fine[j * CAP_CUDA_SELECT_GROUP + f];
-        if (sum != (int64_t)group_count[refine.group[j]])
+        if (sum != (int64_t)group_count[refine.id[j]])
             return cap_cuda_fail("the two rounds of counts disagree", "select_on_device", __FILE__,
                                  __LINE__, error, error_size);
     }
@@ -1324,17 +1334,11 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
     CAP_CUDA_CHECK(cudaGetLastError());
     select_tick(&clock);
     /* the wanted bins that hold one value only */
-    cap_mc_refine wanted;
+    cap_mc_id_set wanted;
     memset(&wanted, 0, sizeof wanted);
     int slot[CAP_MC_SEL_WANTED];
-    for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
-        int j = 0;
-        while (j < wanted.count && wanted.group[j] != sel.bin[w])
-            j++;
-        if (j == wanted.count)
-            wanted.group[wanted.count++] = sel.bin[w];
-        slot[w] = j;
-    }
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
+        slot[w] = id_set_slot(&wanted, sel.bin[w]);
     unsigned long long range[2 * CAP_MC_SEL_WANTED];
     for (int j = 0; j < CAP_MC_SEL_WANTED; j++)
         range[2 * j] = ~0ull, range[2 * j + 1] = 0ull;
@@ -1367,7 +1371,7 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
                                  error_size);
         }
         int same = 0; /* each wanted bin crosses once; a later w sharing it copies it */
-        while (same < w && sel.bin[same] != sel.bin[w])
+        while (slot[same] != slot[w])
             same++;
         if (same < w) {
             memcpy(x->values[w], x->values[same], (size_t)sel.len[w] * sizeof(double));
