@@ -252,19 +252,11 @@ static void mix_row_free(mix_row *row)
 
 /* ---- outputs -------------------------------------------------------------------------- */
 
-/* ",PREFIXID" as one CSV field, quoted (quotes doubled) when the id holds a comma, quote or
- * line break; the prefixes hold none. */
+/* ",PREFIXID" as one CSV field (the id quoted as it needs). */
 static void csv_name(FILE *out, const char *prefix, const char *id)
 {
-    bool quote = strpbrk(id, ",\"\n\r") != NULL;
-    fprintf(out, quote ? ",\"%s" : ",%s", prefix);
-    for (const char *p = id; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    if (quote)
-        fputc('"', out);
+    fputc(',', out);
+    cap_csv_field_affixed(out, prefix, id, "");
 }
 
 static void csv_header(FILE *out, const cap_scenario *s)

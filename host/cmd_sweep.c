@@ -147,17 +147,7 @@ static const char *point_status(const cap_sweep_point *point)
 
 static void csv_label(FILE *out, const cap_sweep_axis *axis)
 {
-    bool quote = strpbrk(axis->label, ",\"\n\r") != NULL;
-    if (quote)
-        fputc('"', out);
-    for (const char *p = axis->label; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    fputs(axis->scale ? "_scale" : "", out);
-    if (quote)
-        fputc('"', out);
+    cap_csv_field_affixed(out, "", axis->label, axis->scale ? "_scale" : "");
     fputc(',', out);
 }
 

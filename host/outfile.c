@@ -158,3 +158,18 @@ cap_status cap_outfile_write_string(const char *dir, const char *name, const cha
     fputs(text, out.file);
     return cap_outfile_commit(&out, diag);
 }
+
+int cap_infile_open(const char *path, struct stat *info)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int flags = fcntl(fd, F_GETFL);
+    if (fstat(fd, info) != 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int error = errno;
+        close(fd);
+        errno = error;
+        return -1;
+    }
+    return fd;
+}

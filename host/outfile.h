@@ -3,12 +3,13 @@
  * A file is written under a temporary name in its final folder, flushed and synced, then
  * renamed over the final name, so a crash or kill leaves either the old file or the new
  * one, never a partial one. Names are plain file names: no '/', no "..", so nothing is
- * written outside the output folder.
+ * written outside the output folder. Inputs (scenarios, plans) are opened here too.
  */
 #ifndef CAP_OUTFILE_H
 #define CAP_OUTFILE_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 
@@ -38,5 +39,10 @@ cap_status cap_outfile_write_string(const char *dir, const char *name, const cha
 /* Removes every temporary file this process still has open; async-signal-safe, for the
  * SIGINT/SIGTERM handler. */
 void cap_outfile_cleanup_signal(void);
+
+/* Opens path for reading and fills *info. O_NONBLOCK while opening, cleared after, so that
+ * a FIFO nobody writes to cannot hang the open (it then reads as empty). Returns the
+ * descriptor, or -1 with errno set. A folder opens too: callers refuse it (S_ISDIR). */
+int cap_infile_open(const char *path, struct stat *info);
 
 #endif

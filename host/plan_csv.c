@@ -1,6 +1,7 @@
 /* plan_csv.c: read plan.csv back into a cap_plan (see plan_csv.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "plan_csv.h"
+#include "outfile.h"
 #include "yaml_node.h"
 
 #include <errno.h>
@@ -136,17 +137,17 @@ static void read_row(const char *path, int line_number, char *line, const int *i
     plan->x[cap_plan_index(plan, t, w, o)] += x;
 }
 
-/* Opens a plan file for reading. O_NONBLOCK so that a FIFO nobody writes to cannot hang
- * the open (it then reads as empty, as in the scenario loader); a folder is refused. */
+/* Opens a plan file for reading (cap_infile_open: a FIFO nobody writes to reads as empty,
+ * as in the scenario loader); a folder is refused. */
 static FILE *open_plan(const char *path, cap_diag *diag)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat info;
-    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
-    if (fd < 0 || fstat(fd, &info) != 0 || flags < 0 ||
-        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    int fd = cap_infile_open(path, &info);
+    if (fd < 0) {
         cap_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
-    } else if (S_ISDIR(info.st_mode)) {
+        return NULL;
+    }
+    if (S_ISDIR(info.st_mode)) {
         cap_diag_add(diag, "%s: cannot open: it is a directory", path);
     } else {
         FILE *file = fdopen(fd, "r");
@@ -154,8 +155,7 @@ static FILE *open_plan(const char *path, cap_diag *diag)
             return file;
         cap_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
     }
-    if (fd >= 0)
-        close(fd);
+    close(fd);
     return NULL;
 }
 

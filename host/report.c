@@ -146,19 +146,25 @@ void cap_report_table(FILE *out, const cap_scenario *s, const cap_plan *plan)
 
 /* ---- plan.csv ------------------------------------------------------------------------- */
 
-void cap_csv_field(FILE *out, const char *text)
+void cap_csv_field_affixed(FILE *out, const char *prefix, const char *text, const char *suffix)
 {
-    if (!strpbrk(text, ",\"\n\r")) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
+    bool quote = strpbrk(text, ",\"\n\r") != NULL;
+    if (quote)
+        fputc('"', out);
+    fputs(prefix, out);
     for (const char *p = text; *p; p++) {
         if (*p == '"')
             fputc('"', out);
         fputc(*p, out);
     }
-    fputc('"', out);
+    fputs(suffix, out);
+    if (quote)
+        fputc('"', out);
+}
+
+void cap_csv_field(FILE *out, const char *text)
+{
+    cap_csv_field_affixed(out, "", text, "");
 }
 
 static void plan_csv(FILE *out, const cap_scenario *s, const cap_plan *plan)

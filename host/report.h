@@ -31,6 +31,9 @@ cap_status cap_report_write_json(const char *dir, const char *name, const json_t
 /* Writes one CSV field, quoted (RFC 4180: inner quotes doubled) when it holds a
  * separator, a quote or a line break. */
 void cap_csv_field(FILE *out, const char *text);
+/* The field prefix text suffix, quoted as text needs it (prefix and suffix, fixed column
+ * names' parts, hold no separator, quote or line break). */
+void cap_csv_field_affixed(FILE *out, const char *prefix, const char *text, const char *suffix);
 
 /* "1.23 B", "45.6 M", "789 K", "12.3": a short human form of a USD amount. */
 void cap_format_usd(double value, char *buffer, size_t size);

@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "yaml_doc.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,17 +169,10 @@ static int read_all(int fd, size_t size_hint, char **bytes, size_t *size)
 bool yl_read_file(yl_ctx *ctx, const char *path, yl_node site, yl_source *out)
 {
     memset(out, 0, sizeof *out);
-    /* O_NONBLOCK so that opening a FIFO nobody writes to cannot hang; cleared below. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat info;
+    int fd = cap_infile_open(path, &info); /* a FIFO nobody writes to cannot hang */
     if (fd < 0)
         return errno_problem(ctx, path, site, errno);
-    struct stat info;
-    int flags = fcntl(fd, F_GETFL);
-    if (fstat(fd, &info) != 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-        int error = errno;
-        close(fd);
-        return errno_problem(ctx, path, site, error);
-    }
     if (S_ISDIR(info.st_mode)) {
         close(fd);
         return source_problem(ctx, path, site, "it is a directory");
