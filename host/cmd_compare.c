@@ -50,10 +50,8 @@ typedef struct {
     const char *scenario_path, *out_dir;
     char **mixes;
     int mix_count;
-    int64_t samples, seed, threads;
-    bool has_samples, has_seed, integer, plots, quiet;
-    cap_mc_backend_kind backend;
-    cap_mc_recourse recourse;
+    cap_mc_cli mc;
+    bool integer, plots, quiet;
 } compare_args;
 
 static int parse_choice(const char *option, const char *text, const char *const *names, int count,
@@ -86,24 +84,25 @@ static int parse_option(int c, compare_args *args)
         return 0;
     }
     case 'n':
-        args->has_samples = true;
-        return cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->samples) ? 0
-                                                                                               : 2;
+        args->mc.has_samples = true;
+        return cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->mc.samples)
+                   ? 0
+                   : 2;
     case 's':
-        args->has_seed = true;
-        return cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->seed) ? 0 : 2;
+        args->mc.has_seed = true;
+        return cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->mc.seed) ? 0 : 2;
     case 'b':
         if (parse_choice("--backend", optarg, backends, 3, &choice))
             return 2;
-        args->backend = (cap_mc_backend_kind)choice;
+        args->mc.backend = (cap_mc_backend_kind)choice;
         return 0;
     case 'r':
         if (parse_choice("--recourse", optarg, recourses, 2, &choice))
             return 2;
-        args->recourse = (cap_mc_recourse)choice;
+        args->mc.recourse = (cap_mc_recourse)choice;
         return 0;
     case 'T':
-        return cap_parse_int64("--threads", optarg, 1, 1024, &args->threads) ? 0 : 2;
+        return cap_parse_int64("--threads", optarg, 1, 1024, &args->mc.threads) ? 0 : 2;
     case 'i':
         args->integer = true;
         return 0;
@@ -181,11 +180,7 @@ static int simulate(const compare_args *args, const cap_scenario *s, mix_row *ro
         return rc;
     cap_mc_options options;
     cap_mc_options_init(&options);
-    options.samples = args->has_samples ? args->samples : s->samples;
-    options.seed = args->has_seed ? (uint64_t)args->seed : s->seed;
-    options.backend = args->backend;
-    options.recourse = args->recourse;
-    options.threads = (int)args->threads;
+    cap_mc_cli_apply(&args->mc, s, &options);
     cap_mc_result *result = NULL;
     char error[512] = "";
     int code = cap_mc_run(&bridge.problem, &options, &result, error, sizeof error);
@@ -208,28 +203,24 @@ static int simulate(const compare_args *args, const cap_scenario *s, mix_row *ro
     return 0;
 }
 
-/* Plans and simulates one mix. Returns 0, or an exit code that stops the comparison. */
+/* Plans and simulates one mix (text, parsed as in_mix). Returns 0, or an exit code that
+ * stops the comparison. */
 static int run_mix(const compare_args *args, const cap_scenario *base, const char *text,
-                   mix_row *row, cap_diag *diag)
+                   const bool *in_mix, mix_row *row, cap_diag *diag)
 {
     mix_label(text, row->label, sizeof row->label);
     row->status = CAP_PLAN_UNDEFINED;
     row->p_shortfall = calloc((size_t)base->workload_count + 1, sizeof *row->p_shortfall);
-    bool *in_mix = calloc((size_t)base->accelerator_count + 1, sizeof *in_mix);
-    if (!row->p_shortfall || !in_mix) {
-        free(in_mix);
+    if (!row->p_shortfall)
         return CAP_ERR_RUNTIME;
-    }
-    cap_status rc = cap_mix_parse(base, text, in_mix, diag);
-    cap_scenario *s = rc == CAP_OK ? cap_mix_scenario(base, in_mix) : NULL;
-    free(in_mix);
-    if (rc != CAP_OK || !s)
-        return rc != CAP_OK ? rc : CAP_ERR_RUNTIME;
+    cap_scenario *s = cap_mix_scenario(base, in_mix);
+    if (!s)
+        return CAP_ERR_RUNTIME;
     cap_plan_options options;
     cap_plan_options_init(&options);
     options.integer = args->integer;
     options.diagnose = false; /* an infeasible mix is a result, not an error to explain */
-    rc = cap_plan_solve(s, &options, &row->plan, diag);
+    cap_status rc = cap_plan_solve(s, &options, &row->plan, diag);
     int code = rc;
     if (rc == CAP_OK) {
         row->status = row->plan->status;
@@ -439,29 +430,32 @@ static int compare_exit_code(const mix_row *rows, int count)
     return 3;
 }
 
-static int compare_run(const compare_args *args, const cap_scenario *s, cap_diag *diag)
+/* masks: mix i's accelerators at masks[i * stride]. */
+static int compare_run(const compare_args *args, const cap_scenario *s, const bool *masks,
+                       size_t stride, cap_diag *diag)
 {
     mix_row *rows = calloc((size_t)args->mix_count, sizeof *rows);
     if (!rows)
         return CAP_ERR_RUNTIME;
     int code = 0, done = 0;
     for (; done < args->mix_count && code == 0; done++)
-        code = run_mix(args, s, args->mixes[done], &rows[done], diag);
+        code =
+            run_mix(args, s, args->mixes[done], masks + (size_t)done * stride, &rows[done], diag);
     if (code == 0) {
         code = compare_exit_code(rows, done);
         if (!args->quiet)
             print_table(s, rows, done);
-        cap_status rc = CAP_OK;
-        if (args->out_dir)
-            rc = cap_outdir_prepare(args->out_dir, diag);
-        if (args->out_dir && rc == CAP_OK)
-            rc = write_csv(args->out_dir, s, rows, done, diag);
-        if (args->out_dir && rc == CAP_OK && args->plots)
-            rc = write_plot(args->out_dir, rows, done, diag);
-        if (rc != CAP_OK && code == 0)
-            code = rc;
-        else if (args->out_dir && rc == CAP_OK && !args->quiet)
-            fprintf(stderr, "results written to %s/\n", args->out_dir);
+        if (args->out_dir) {
+            cap_status rc = cap_outdir_prepare(args->out_dir, diag);
+            if (rc == CAP_OK)
+                rc = write_csv(args->out_dir, s, rows, done, diag);
+            if (rc == CAP_OK && args->plots)
+                rc = write_plot(args->out_dir, rows, done, diag);
+            if (rc != CAP_OK && code == 0)
+                code = rc;
+            else if (rc == CAP_OK && !args->quiet)
+                fprintf(stderr, "results written to %s/\n", args->out_dir);
+        }
     }
     for (int i = 0; i < args->mix_count; i++)
         mix_row_free(&rows[i]);
@@ -481,13 +475,15 @@ int cap_cmd_compare(int argc, char **argv)
     cap_diag_init(&diag);
     cap_scenario *s = NULL;
     code = cap_scenario_load(args.scenario_path, &s, &diag);
-    /* Check every mix before solving any, so a typo fails fast. */
-    bool *in_mix = s ? calloc((size_t)s->accelerator_count + 1, sizeof *in_mix) : NULL;
+    /* Every mix parsed before any is solved, so a typo fails fast. */
+    size_t stride = s ? (size_t)s->accelerator_count + 1 : 0;
+    bool *masks = s ? calloc((size_t)args.mix_count * stride, sizeof *masks) : NULL;
     for (int i = 0; code == CAP_OK && i < args.mix_count; i++)
-        code = in_mix ? cap_mix_parse(s, args.mixes[i], in_mix, &diag) : CAP_ERR_RUNTIME;
-    free(in_mix);
+        code = masks ? cap_mix_parse(s, args.mixes[i], masks + (size_t)i * stride, &diag)
+                     : CAP_ERR_RUNTIME;
     if (code == CAP_OK)
-        code = compare_run(&args, s, &diag);
+        code = compare_run(&args, s, masks, stride, &diag);
+    free(masks);
     cap_diag_print(&diag, stderr);
     cap_diag_free(&diag);
     cap_scenario_free(s);

@@ -47,10 +47,9 @@ static const char simulate_usage[] =
 
 typedef struct {
     const char *scenario_path, *plan_path, *out_dir;
-    int64_t samples, seed, threads, chunk, bins;
-    bool has_samples, has_seed, integer, plots, json, quiet;
-    cap_mc_backend_kind backend;
-    cap_mc_recourse recourse;
+    cap_mc_cli mc;
+    int64_t chunk, bins;
+    bool integer, plots, json, quiet;
     double *scales;
     int scale_count;
 } simulate_args;
@@ -102,22 +101,22 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
     while ((c = getopt_long(argc, argv, "n:s:b:d:r:p:io:jqh", options, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (!cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->samples))
+            if (!cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->mc.samples))
                 return 2;
-            args->has_samples = true;
+            args->mc.has_samples = true;
             break;
         case 's':
-            if (!cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->seed))
+            if (!cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->mc.seed))
                 return 2;
-            args->has_seed = true;
+            args->mc.has_seed = true;
             break;
         case 'b':
             if (strcmp(optarg, "auto") == 0)
-                args->backend = CAP_MC_BACKEND_AUTO;
+                args->mc.backend = CAP_MC_BACKEND_AUTO;
             else if (strcmp(optarg, "cpu") == 0)
-                args->backend = CAP_MC_BACKEND_CPU;
+                args->mc.backend = CAP_MC_BACKEND_CPU;
             else if (strcmp(optarg, "cuda") == 0)
-                args->backend = CAP_MC_BACKEND_CUDA;
+                args->mc.backend = CAP_MC_BACKEND_CUDA;
             else {
                 fprintf(stderr, "capplan simulate: --backend must be auto, cpu or cuda\n");
                 return 2;
@@ -129,9 +128,9 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
             break;
         case 'r':
             if (strcmp(optarg, "none") == 0)
-                args->recourse = CAP_MC_RECOURSE_NONE;
+                args->mc.recourse = CAP_MC_RECOURSE_NONE;
             else if (strcmp(optarg, "greedy") == 0)
-                args->recourse = CAP_MC_RECOURSE_GREEDY;
+                args->mc.recourse = CAP_MC_RECOURSE_GREEDY;
             else {
                 fprintf(stderr, "capplan simulate: --recourse must be none or greedy\n");
                 return 2;
@@ -147,7 +146,7 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
             args->out_dir = optarg;
             break;
         case 'T':
-            if (!cap_parse_int64("--threads", optarg, 1, 1024, &args->threads))
+            if (!cap_parse_int64("--threads", optarg, 1, 1024, &args->mc.threads))
                 return 2;
             break;
         case 'C':
@@ -252,13 +251,9 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
     }
     cap_mc_options options;
     cap_mc_options_init(&options);
-    options.samples = args->has_samples ? args->samples : s->samples;
-    options.seed = args->has_seed ? (uint64_t)args->seed : s->seed;
-    options.recourse = args->recourse;
-    options.backend = args->backend;
+    cap_mc_cli_apply(&args->mc, s, &options);
     options.scales = args->scales;
     options.scale_count = args->scale_count;
-    options.threads = (int)args->threads;
     options.chunk = args->chunk;
     if (args->bins > 0)
         options.histogram_bins = (int)args->bins;
@@ -284,7 +279,7 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
     }
     cap_mc_report_info info = {
         .backend_kind = strncmp(result->backend, "cuda", 4) == 0 ? "cuda" : "cpu",
-        .recourse = args->recourse == CAP_MC_RECOURSE_GREEDY ? "greedy" : "none",
+        .recourse = args->mc.recourse == CAP_MC_RECOURSE_GREEDY ? "greedy" : "none",
         .plan_source = args->plan_path ? args->plan_path
                        : args->integer ? "mip"
                                        : "lp",

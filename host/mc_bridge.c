@@ -120,3 +120,12 @@ cap_status cap_mc_bridge_build(const cap_scenario *s, const cap_plan *plan, cap_
     };
     return CAP_OK;
 }
+
+void cap_mc_cli_apply(const cap_mc_cli *cli, const cap_scenario *scenario, cap_mc_options *o)
+{
+    o->samples = cli->has_samples ? cli->samples : scenario->samples;
+    o->seed = cli->has_seed ? (uint64_t)cli->seed : scenario->seed;
+    o->backend = cli->backend;
+    o->recourse = cli->recourse;
+    o->threads = (int)cli->threads;
+}

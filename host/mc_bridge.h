@@ -27,6 +27,18 @@ cap_status cap_mc_bridge_build(const cap_scenario *scenario, const cap_plan *pla
 
 void cap_mc_bridge_free(cap_mc_bridge *bridge);
 
+/* The Monte Carlo options `simulate` and `compare` both take (-n, -s, --backend,
+ * --recourse, -j); samples and seed fall back to the scenario's. */
+typedef struct {
+    int64_t samples, seed, threads;
+    bool has_samples, has_seed;
+    cap_mc_backend_kind backend;
+    cap_mc_recourse recourse;
+} cap_mc_cli;
+
+/* Sets those options in o (initialised by cap_mc_options_init). */
+void cap_mc_cli_apply(const cap_mc_cli *cli, const cap_scenario *scenario, cap_mc_options *o);
+
 /* Capacity cost of x plus the unused part of each provider's commitment; NAN when out
  * of memory. */
 double cap_plan_paid_cost(const cap_scenario *scenario, const cap_plan *plan);
