@@ -29,6 +29,11 @@ bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t h
 const char *cap_one_scenario(const char *command, int argc, char **argv, int first,
                              const char *usage);
 
+/* The exit code once a command wrote its outputs to dir with status rc (0 when written):
+ * the first failure wins; when all went well and announce is set, "results written to
+ * DIR/" on stderr. */
+int cap_outputs_done(const char *dir, int rc, int code, bool announce);
+
 /* The folder name for a scenario in a batch: its file name without folder and extension. */
 void cap_scenario_stem(const char *path, char *buffer, size_t size);
 

@@ -59,3 +59,12 @@ void cap_scenario_stem(const char *path, char *buffer, size_t size)
     if (buffer[0] == '\0' || strcmp(buffer, ".") == 0 || strcmp(buffer, "..") == 0)
         snprintf(buffer, size, "scenario");
 }
+
+int cap_outputs_done(const char *dir, int rc, int code, bool announce)
+{
+    if (rc != 0)
+        return code ? code : rc;
+    if (announce)
+        fprintf(stderr, "results written to %s/\n", dir);
+    return code;
+}

@@ -451,10 +451,7 @@ static int compare_run(const compare_args *args, const cap_scenario *s, const bo
                 rc = write_csv(args->out_dir, s, rows, done, diag);
             if (rc == CAP_OK && args->plots)
                 rc = write_plot(args->out_dir, rows, done, diag);
-            if (rc != CAP_OK && code == 0)
-                code = rc;
-            else if (rc == CAP_OK && !args->quiet)
-                fprintf(stderr, "results written to %s/\n", args->out_dir);
+            code = cap_outputs_done(args->out_dir, rc, code, !args->quiet);
         }
     }
     for (int i = 0; i < args->mix_count; i++)

@@ -566,10 +566,7 @@ static int report(const sensitivity_args *args, const cap_scenario *s, const cap
         cap_status rc = write_outputs(args, s, r, root, &diag);
         cap_diag_print(&diag, stderr);
         cap_diag_free(&diag);
-        if (rc != CAP_OK && code == 0)
-            code = rc;
-        else if (rc == CAP_OK && !args->quiet && !args->json)
-            fprintf(stderr, "results written to %s/\n", args->out_dir);
+        code = cap_outputs_done(args->out_dir, rc, code, !args->quiet && !args->json);
     }
     json_decref(root);
     return code;

@@ -296,10 +296,7 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
     if (args->out_dir) {
         rc = cap_mc_report_write(args->out_dir, s, result, &info, args->plots, &diag);
         cap_diag_print(&diag, stderr);
-        if (rc != CAP_OK)
-            code = rc;
-        else if (!args->quiet && !args->json)
-            fprintf(stderr, "results written to %s/\n", args->out_dir);
+        code = cap_outputs_done(args->out_dir, rc, code, !args->quiet && !args->json);
     }
     cap_mc_result_free(result);
     cap_mc_bridge_free(&bridge);

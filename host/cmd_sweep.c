@@ -333,10 +333,7 @@ static int run_sweep(sweep_args *args, const cap_scenario *s, cap_sweep_axis *ax
         code = sweep_exit_code(result);
         if (args->out_dir) {
             rc = write_outputs(args, result, diag);
-            if (rc != CAP_OK)
-                code = code ? code : (int)rc;
-            else if (!args->quiet)
-                fprintf(stderr, "results written to %s/\n", args->out_dir);
+            code = cap_outputs_done(args->out_dir, rc, code, !args->quiet);
         }
     }
     cap_sweep_result_free(result);
