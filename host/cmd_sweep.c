@@ -277,10 +277,10 @@ static int column_width(const cap_sweep_axis *axis)
 static void print_table(const cap_sweep_options *o, const cap_sweep_result *r)
 {
     const cap_sweep_axis *axes = o->axes;
-    for (int a = 0; a < o->axis_count; a++)
-        printf("%-*.*s%s ", column_width(&axes[a]) - (axes[a].scale ? 6 : 0),
-               column_width(&axes[a]) - (axes[a].scale ? 6 : 0), axes[a].label,
-               axes[a].scale ? "_scale" : "");
+    for (int a = 0; a < o->axis_count; a++) {
+        int label = column_width(&axes[a]) - (axes[a].scale ? 6 : 0); /* then "_scale" */
+        printf("%-*.*s%s ", label, label, axes[a].label, axes[a].scale ? "_scale" : "");
+    }
     printf("%-10s %16s %16s %9s %5s\n", "status", "total USD", "unmet H100e-h", "seconds", "start");
     for (int p = 0; p < r->point_count; p++) {
         const cap_sweep_point *point = &r->points[p];
