@@ -22,13 +22,13 @@
  * in the same order (model.c), so block row i of period t is whole-model row
  * first_row[t] + i, and likewise for x columns; unmet and unit columns are mapped by index.
  *
- * Kept blocks (cap_blocks, for sweeps): the same blocks, coordination and combined basis,
- * but the blocks outlive the solve. Each warm start copies the whole model's costs and
- * bounds into them, and the coefficients set since the last start, and re-solves each
- * block from its own optimum: after a change of prices or availability that is a few
- * pivots a block, each about a third of the cost of a pivot of the whole model (measured on
- * the generated 50x300x8 model: about 150 pivots a point either way, 0.1 ms a block pivot
- * against 0.3 ms a whole-model one), and a block that nothing touched is not solved at
+ * The blocks are kept (cap_blocks): a one-shot start (cap_model_warm_start_from_blocks)
+ * makes them, starts the model and frees them; a sweep keeps them between its solves. Each warm
+ * start copies the whole model's costs and bounds into them, and the coefficients set since the
+ * last start, and re-solves each block from its own optimum: after a change of prices or
+ * availability that is a few pivots a block, each about a third of the cost of a pivot of the whole
+ * model (measured on the generated 50x300x8 model: about 150 pivots a point either way, 0.1 ms a
+ * block pivot against 0.3 ms a whole-model one), and a block that nothing touched is not solved at
  * all. When the blocks meet every commitment at their true prices and no other row links
  * the periods, their combined basis is optimal for the whole model by construction (see
  * blocks_start) and their values are the answer: the whole model then needs no simplex,
@@ -186,18 +186,6 @@ static void coordination_free(coordination *c)
     free(c->spend);
 }
 
-static void block_set_costs(cap_model *block, const coordination *c)
-{
-    const cap_scenario *s = block->scenario;
-    for (int col = 1; col <= block->column_count; col++) {
-        const cap_col_info *info = &block->columns[col - 1];
-        double cost = block->cost[col - 1];
-        if (info->kind == CAP_COL_X)
-            cost *= 1.0 - c->lambda[cap_offering_provider(s, info->o)];
-        glp_set_obj_coef(block->lp, col, cost);
-    }
-}
-
 /* Starts `block` from the optimal basis of the previous period's block: the blocks have
  * the same rows and columns (their structure does not depend on the period) and periods
  * differ by drifting prices, capacities and demand, so the previous optimum is close.
@@ -211,36 +199,6 @@ static bool basis_copy(cap_model *block, const cap_model *previous)
         glp_set_row_stat(block->lp, r, glp_get_row_stat(previous->lp, r));
     for (int col = 1; col <= block->column_count; col++)
         glp_set_col_stat(block->lp, col, glp_get_col_stat(previous->lp, col));
-    return true;
-}
-
-static bool block_solve(cap_model *block, const cap_model *previous, const coordination *c, int t,
-                        bool first)
-{
-    block_set_costs(block, c);
-    glp_smcp parm;
-    glp_init_smcp(&parm);
-    parm.msg_lev = GLP_MSG_OFF;
-    /* First solve: the primal simplex from a crash basis of the scaled block measured
-     * fastest (one period of the 200x1000 model: 4.1 CPU-s, against 10.3 for the dual
-     * simplex from the slack basis). Later rounds change costs only: primal from the last
-     * basis. */
-    parm.meth = GLP_PRIMAL;
-    if (first) {
-        glp_scale_prob(block->lp, GLP_SF_AUTO);
-        if (!previous || !basis_copy(block, previous))
-            glp_adv_basis(block->lp, 0);
-    }
-    if (glp_simplex(block->lp, &parm) != 0 || glp_get_status(block->lp) != GLP_OPT)
-        return false;
-    for (int p = 0; p < c->P; p++)
-        c->spend[t * c->P + p] = 0.0;
-    for (int col = 1; col <= block->column_count; col++) {
-        const cap_col_info *info = &block->columns[col - 1];
-        if (info->kind == CAP_COL_X)
-            c->spend[t * c->P + cap_offering_provider(block->scenario, info->o)] +=
-                block->cost[col - 1] * glp_get_col_prim(block->lp, col);
-    }
     return true;
 }
 
@@ -272,86 +230,6 @@ static void coordinate(coordination *c, int round)
             c->lambda[p] = round == LAGRANGE_ROUNDS - 1 ? c->hi[p] : 0.5 * (c->lo[p] + c->hi[p]);
 }
 
-static void block_export_basis(const cap_model *block, const coordination *c, int t)
-{
-    const cap_model *whole = c->whole;
-    for (int r = 1; r <= block->row_count; r++)
-        c->row_stat[c->first_row[t] + r - 1] = glp_get_row_stat(block->lp, r);
-    for (int col = 1; col <= block->column_count; col++) {
-        const cap_col_info *info = &block->columns[col - 1];
-        int target = 0;
-        if (info->kind == CAP_COL_X)
-            target = c->first_x[t] + col - 1;
-        else if (info->kind == CAP_COL_UNMET)
-            target = whole->unmet_column[info->w * c->T + t];
-        else if (info->kind == CAP_COL_UNITS)
-            target = whole->units_column[info->o * c->T + t];
-        if (target)
-            c->col_stat[target] = glp_get_col_stat(block->lp, col);
-    }
-}
-
-/* One thread's share of the periods: build, coordinate, export, free, all in this thread
- * (a GLPK problem must stay in the thread whose environment made it). */
-static void blocks_run(coordination *c)
-{
-    int me = omp_get_thread_num(), team = omp_get_num_threads();
-    if (me != 0)
-        glp_term_out(GLP_OFF); /* GLPK's terminal switch is per thread */
-    /* Periods are cut into CHAIN_COUNT contiguous chains, each block of a chain but the
-     * first starting from its predecessor's basis, and chains are dealt to threads. The
-     * chains depend on the period count only, so the plan does not depend on the number
-     * of threads. */
-    int chains = c->T < CHAIN_COUNT ? c->T : CHAIN_COUNT;
-    int mine = 0;
-    for (int k = me; k < chains; k += team)
-        mine += chain_end(c->T, chains, k) - chain_begin(c->T, chains, k);
-    cap_model **blocks = calloc((size_t)mine + 1, sizeof *blocks);
-    period_view *views = calloc((size_t)mine + 1, sizeof *views);
-    bool ok = blocks && views;
-    cap_diag diag;
-    cap_diag_init(&diag);
-    int *period_of = calloc((size_t)mine + 1, sizeof *period_of);
-    bool *chain_start = calloc((size_t)mine + 1, sizeof *chain_start);
-    ok = ok && period_of && chain_start;
-    for (int k = me, i = 0; ok && k < chains; k += team)
-        for (int t = chain_begin(c->T, chains, k); t < chain_end(c->T, chains, k); t++, i++) {
-            period_of[i] = t;
-            chain_start[i] = t == chain_begin(c->T, chains, k);
-        }
-    for (int i = 0; ok && i < mine; i++)
-        ok = view_make(c->whole->scenario, period_of[i], &views[i]) &&
-             cap_model_build(&views[i].view, c->whole->integer, &blocks[i], &diag) == CAP_OK;
-    for (int round = 0; round <= LAGRANGE_ROUNDS; round++) {
-        for (int i = 0; ok && i < mine; i++)
-            ok = block_solve(blocks[i], chain_start[i] ? NULL : blocks[i - 1], c, period_of[i],
-                             round == 0);
-        if (!ok) {
-#pragma omp atomic write
-            c->failed = true;
-        }
-#pragma omp barrier
-#pragma omp single
-        {
-            if (!c->failed)
-                coordinate(c, round);
-        }
-        if (c->failed || c->done)
-            break;
-    }
-    for (int i = 0; ok && !c->failed && i < mine; i++)
-        block_export_basis(blocks[i], c, period_of[i]);
-    for (int i = 0; i < mine && blocks && views; i++) {
-        cap_model_free(blocks[i]);
-        view_free(&views[i]);
-    }
-    free(blocks);
-    free(views);
-    free(period_of);
-    free(chain_start);
-    cap_diag_free(&diag);
-}
-
 /* Linking rows: the commitment slack is basic where the blocks meet the commitment, else
  * the top-up is, so the combined basis is primal feasible. The budget slack is basic. */
 static void linking_basis(coordination *c)
@@ -373,50 +251,10 @@ static void linking_basis(coordination *c)
     }
 }
 
-bool cap_model_warm_start_from_blocks(cap_model *m, int threads)
-{
-    const cap_scenario *s = m->scenario;
-    int T = s->period_count, P = s->provider_count;
-    if (T < 2 || m->column_count < DECOMPOSE_MIN_COLUMNS)
-        return false;
-    coordination c;
-    bool ok = coordination_make(&c, m, T, P);
-    if (ok) {
-        for (int p = 0; p < P; p++)
-            c.hi[p] = 1.0;
-        for (int r = 1; r <= m->row_count; r++)
-            c.row_stat[r] = GLP_BS;
-        for (int col = 1; col <= m->column_count; col++)
-            c.col_stat[col] = GLP_NL;
-        int team = threads > 0 ? threads : omp_get_max_threads();
-        int chains = T < CHAIN_COUNT ? T : CHAIN_COUNT;
-        if (team > chains)
-            team = chains;
-#pragma omp parallel num_threads(team)
-        {
-            blocks_run(&c);
-            /* Worker threads' GLPK environments go; the caller's still holds the model. */
-            if (omp_get_thread_num() != 0)
-                glp_free_env();
-        }
-        ok = !c.failed;
-    }
-    if (ok) {
-        linking_basis(&c);
-        for (int r = 1; r <= m->row_count; r++)
-            glp_set_row_stat(m->lp, r, c.row_stat[r]);
-        for (int col = 1; col <= m->column_count; col++)
-            glp_set_col_stat(m->lp, col, c.col_stat[col]);
-    }
-    coordination_free(&c);
-    return ok;
-}
-
 /* ---- period blocks kept between solves ------------------------------------------------ */
 
-/* One period's block, built from its period view as cap_model_warm_start_from_blocks
- * builds it: block row i is whole row first_row + i - 1, block column j is whole column
- * whole_column[j]. */
+/* One period's block, built from its period view: block row i is whole row first_row + i - 1, block
+ * column j is whole column whole_column[j]. */
 typedef struct {
     period_view view;
     cap_model *model;
@@ -590,7 +428,7 @@ static bool kept_block_make(cap_blocks *b, kept_block *k, int t)
     cap_diag diag;
     cap_diag_init(&diag);
     bool ok = view_make(m->scenario, t, &k->view) &&
-              cap_model_build(&k->view.view, false, &k->model, &diag) == CAP_OK;
+              cap_model_build(&k->view.view, m->integer, &k->model, &diag) == CAP_OK;
     cap_diag_free(&diag);
     if (!ok)
         return false;
@@ -621,6 +459,7 @@ static bool kept_block_make(cap_blocks *b, kept_block *k, int t)
         const cap_col_info *info = &block->columns[j - 1];
         int c = info->kind == CAP_COL_X       ? b->c.first_x[t] + j - 1
                 : info->kind == CAP_COL_UNMET ? m->unmet_column[info->w * b->c.T + t]
+                : info->kind == CAP_COL_UNITS ? m->units_column[info->o * b->c.T + t]
                                               : 0;
         if (c < 1 || c > m->column_count || b->column_period[c] != t || b->block_column[c] != j ||
             m->columns[c - 1].kind != info->kind || m->columns[c - 1].w != info->w ||
@@ -708,9 +547,10 @@ static void kept_block_sync(cap_blocks *b, kept_block *k, scratch *s)
 }
 
 /* Solves block k at the current prices (x columns of provider p cost 1 - lambda_p of their
- * price, as in block_set_costs), then records its spend. SOLVE_FIRST: the primal simplex
- * from a crash basis of the scaled block, or from `previous`'s optimum (the chain
- * predecessor), as block_solve does. Otherwise from the block's own basis: nothing to do
+ * price), then records its spend. SOLVE_FIRST: the primal simplex from a crash basis of the
+ * scaled block, or from `previous`'s optimum (the chain predecessor); that measured fastest
+ * (one period of the 200x1000 model: 4.1 CPU-s, against 10.3 for the dual simplex from the
+ * slack basis). Otherwise from the block's own basis: nothing to do
  * when nothing changed; primal after costs only (the basis stays primal feasible); dual
  * after bounds only (it stays dual feasible); after coefficients, or costs and bounds
  * together, whichever simplex can go on (glp_warm_up looks: dual when only dual feasible,
@@ -918,7 +758,7 @@ cap_blocks *cap_blocks_create(const cap_model *m, int threads)
 {
     const cap_scenario *s = m->scenario;
     int T = s->period_count, P = s->provider_count;
-    if (T < 2 || m->column_count < DECOMPOSE_MIN_COLUMNS || m->integer)
+    if (T < 2 || m->column_count < DECOMPOSE_MIN_COLUMNS)
         return NULL;
     cap_blocks *b = calloc(1, sizeof *b);
     if (!b)
@@ -1079,4 +919,12 @@ bool cap_blocks_warm_start(cap_blocks *b, cap_model *m)
 const double *cap_blocks_solution(const cap_blocks *b)
 {
     return b->optimal ? b->solution : NULL;
+}
+
+bool cap_model_warm_start_from_blocks(cap_model *m, int threads)
+{
+    cap_blocks *b = cap_blocks_create(m, threads);
+    bool ok = b && cap_blocks_cold_start(b, m);
+    cap_blocks_free(b);
+    return ok;
 }

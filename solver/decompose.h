@@ -26,8 +26,9 @@ typedef struct cap_blocks cap_blocks;
 /* Builds the period blocks of `model` from its scenario (which the model must mirror; the
  * model must outlive the blocks and keep its rows and columns), each starting from
  * `model`'s basis restricted to it, on up to `threads` threads (0 = OpenMP's default).
- * NULL when the model is not one to decompose (as for cap_model_warm_start_from_blocks;
- * integer models are not either) or out of memory. */
+ * NULL when the model is not one to decompose (fewer than two periods or 2,000 columns) or
+ * out of memory. Integer models decompose as their relaxation (the one-shot start uses
+ * them so); kept blocks are for LP sweeps (resolve.c does not keep them for integer ones). */
 cap_blocks *cap_blocks_create(const cap_model *model, int threads);
 
 /* Stops the helper threads and frees everything; call from the thread that created it. */
