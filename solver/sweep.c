@@ -37,6 +37,7 @@ typedef struct {
     int *index;
     double *value;
     int count;
+    bool *linked; /* [providers + 1]: sync_prices's scratch */
 } entries;
 
 static void push(entries *e, int row, double value)
@@ -142,9 +143,8 @@ static int sync_prices(cap_resolver *r, entries *e, const cap_sweep_axis *a)
     cap_model *m = r->model;
     const cap_scenario *s = m->scenario;
     int P = s->provider_count;
-    bool *linked = calloc((size_t)P + 1, sizeof *linked);
-    if (!linked)
-        return SYNC_REBUILD; /* out of memory here: a rebuild reads the prices afresh */
+    bool *linked = e->linked;
+    memset(linked, 0, ((size_t)P + 1) * sizeof *linked);
     for (int c = 1; c <= m->column_count; c++) {
         const cap_col_info *info = &m->columns[c - 1];
         if (info->kind != CAP_COL_X || !cap_sweep_axis_has_offering(s, a, info->o))
@@ -162,7 +162,6 @@ static int sync_prices(cap_resolver *r, entries *e, const cap_sweep_axis *a)
         budget_row_rewrite(r, e);
         flags |= SYNC_MATRIX;
     }
-    free(linked);
     return flags;
 }
 
@@ -313,8 +312,7 @@ typedef struct {
     const cap_scenario *base;
     const cap_sweep_options *options;
     cap_sweep_point *points;
-    cap_diag *diags; /* [threads] */
-    int threads;
+    cap_diag *diags;  /* [threads] */
     worker *first;    /* thread 0's worker, which solved point 1 before the threads */
     basis_copy start; /* point 1's optimal basis for the other threads (rows 0 = none) */
     bool failed_memory;
@@ -326,9 +324,11 @@ static bool scratch_fit(worker *k)
     int size = (m->row_count > m->column_count ? m->row_count : m->column_count) + 2;
     free(k->scratch.index);
     free(k->scratch.value);
+    free(k->scratch.linked);
     k->scratch.index = malloc((size_t)size * sizeof *k->scratch.index);
     k->scratch.value = malloc((size_t)size * sizeof *k->scratch.value);
-    return k->scratch.index && k->scratch.value;
+    k->scratch.linked = malloc(((size_t)m->scenario->provider_count + 1) * sizeof(bool));
+    return k->scratch.index && k->scratch.value && k->scratch.linked;
 }
 
 static void basis_save(const cap_resolver *r, basis_copy *b)
@@ -435,6 +435,7 @@ static void worker_free(worker *k)
     cap_scenario_free(k->work);
     free(k->scratch.index);
     free(k->scratch.value);
+    free(k->scratch.linked);
     memset(k, 0, sizeof *k);
 }
 
@@ -520,7 +521,7 @@ cap_status cap_sweep_run(const cap_scenario *base, const cap_sweep_options *o,
     cap_sweep_options inner = *o;
     if (team > 1)
         inner.solve.threads = 1;
-    sweep_run run = {.base = base, .options = &inner, .threads = team};
+    sweep_run run = {.base = base, .options = &inner};
     run.points = calloc((size_t)o->point_count + 1, sizeof *run.points);
     run.diags = calloc((size_t)team, sizeof *run.diags);
     if (!result || !run.points || !run.diags) {
