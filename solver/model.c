@@ -557,3 +557,36 @@ void cap_model_name_all(cap_model *m)
         glp_set_col_name(m->lp, c, name);
     }
 }
+
+int cap_model_add_served_row(cap_model *m)
+{
+    int count = 0;
+    for (int c = 1; c <= m->column_count; c++)
+        count += m->weight_hours[c - 1] != 0.0;
+    int *index = malloc(((size_t)count + 1) * sizeof *index);
+    double *value = malloc(((size_t)count + 1) * sizeof *value);
+    cap_row_info *rows = realloc(m->rows, ((size_t)m->row_count + 1) * sizeof *rows);
+    if (rows)
+        m->rows = rows;
+    if (!index || !value || !rows) {
+        free(index);
+        free(value);
+        return 0;
+    }
+    int k = 0;
+    for (int c = 1; c <= m->column_count; c++)
+        if (m->weight_hours[c - 1] != 0.0) {
+            k++;
+            index[k] = c;
+            value[k] = m->weight_hours[c - 1];
+        }
+    int row = glp_add_rows(m->lp, 1);
+    glp_set_row_bnds(m->lp, row, GLP_FR, 0.0, 0.0);
+    if (k > 0)
+        glp_set_mat_row(m->lp, row, k, index, value);
+    m->rows[m->row_count++] = (cap_row_info){CAP_ROW_SERVED, -1, -1};
+    m->nonzeros += k;
+    free(index);
+    free(value);
+    return row;
+}

@@ -75,6 +75,10 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
 
 void cap_model_free(cap_model *model);
 
+/* Adds max_served's row: sum of hours * unmet, free (the caller bounds it at phase 1's
+ * optimum). Returns its index, or 0 when out of memory (the model is then as it was). */
+int cap_model_add_served_row(cap_model *model);
+
 /* Sets the objective to the true cost (min_cost) or to unmet hours (max_served phase 1). */
 void cap_model_set_cost_objective(cap_model *model);
 void cap_model_set_unmet_objective(cap_model *model);

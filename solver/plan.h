@@ -66,6 +66,9 @@ cap_status cap_plan_solve(const cap_scenario *scenario, const cap_plan_options *
 
 void cap_plan_free(cap_plan *plan);
 
+/* An empty plan shaped for `scenario` (units only when integer); NULL when out of memory. */
+cap_plan *cap_plan_alloc(const cap_scenario *scenario, bool integer);
+
 static inline size_t cap_plan_index(const cap_plan *plan, int t, int w, int o)
 {
     return ((size_t)t * (size_t)plan->workload_count + (size_t)w) * (size_t)plan->offering_count +

@@ -83,40 +83,6 @@ int cap_resolver_row(const cap_resolver *r, cap_row_kind kind, int a, int period
 
 /* ---- building --------------------------------------------------------------------------- */
 
-/* max_served: the row sum hours * unmet <= phase 1's optimum, free until phase 1 is done. */
-static bool served_row_add(cap_model *m)
-{
-    int count = 0;
-    for (int c = 1; c <= m->column_count; c++)
-        count += m->weight_hours[c - 1] != 0.0;
-    int *index = malloc(((size_t)count + 1) * sizeof *index);
-    double *value = malloc(((size_t)count + 1) * sizeof *value);
-    cap_row_info *rows = realloc(m->rows, ((size_t)m->row_count + 1) * sizeof *rows);
-    if (rows)
-        m->rows = rows;
-    if (!index || !value || !rows) {
-        free(index);
-        free(value);
-        return false;
-    }
-    int k = 0;
-    for (int c = 1; c <= m->column_count; c++)
-        if (m->weight_hours[c - 1] != 0.0) {
-            k++;
-            index[k] = c;
-            value[k] = m->weight_hours[c - 1];
-        }
-    int row = glp_add_rows(m->lp, 1);
-    glp_set_row_bnds(m->lp, row, GLP_FR, 0.0, 0.0);
-    if (k > 0)
-        glp_set_mat_row(m->lp, row, k, index, value);
-    m->rows[m->row_count++] = (cap_row_info){CAP_ROW_SERVED, -1, -1};
-    m->nonzeros += k;
-    free(index);
-    free(value);
-    return true;
-}
-
 static cap_status model_make(const cap_scenario *s, const cap_plan_options *options,
                              cap_model **out, int *served_row, cap_diag *diag)
 {
@@ -125,7 +91,7 @@ static cap_status model_make(const cap_scenario *s, const cap_plan_options *opti
         return rc;
     *served_row = 0;
     if (s->objective == CAP_OBJECTIVE_MAX_SERVED) {
-        if (!served_row_add(*out)) {
+        if (!cap_model_add_served_row(*out)) {
             cap_model_free(*out);
             *out = NULL;
             cap_diag_add(diag, "out of memory building the model");
@@ -511,24 +477,11 @@ cap_plan *cap_resolver_plan(const cap_resolver *r, cap_plan_status status)
 {
     const cap_model *m = r->model;
     const cap_scenario *s = m->scenario;
-    int T = s->period_count, W = s->workload_count, O = s->offering_count;
-    cap_plan *plan = calloc(1, sizeof *plan);
+    int T = s->period_count;
+    cap_plan *plan = cap_plan_alloc(s, m->integer);
     if (!plan)
         return NULL;
     plan->status = status;
-    plan->period_count = T;
-    plan->workload_count = W;
-    plan->offering_count = O;
-    plan->provider_count = s->provider_count;
-    plan->x = calloc((size_t)T * W * O + 1, sizeof *plan->x);
-    plan->unmet = calloc((size_t)W * T + 1, sizeof *plan->unmet);
-    plan->topup = calloc((size_t)s->provider_count + 1, sizeof *plan->topup);
-    if (m->integer)
-        plan->units = calloc((size_t)O * T + 1, sizeof *plan->units);
-    if (!plan->x || !plan->unmet || !plan->topup || (m->integer && !plan->units)) {
-        cap_plan_free(plan);
-        return NULL;
-    }
     plan->rows = m->row_count;
     plan->columns = m->column_count;
     plan->nonzeros = m->nonzeros;

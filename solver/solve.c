@@ -45,54 +45,17 @@ const char *cap_plan_status_name(cap_plan_status status)
     return "unknown";
 }
 
-/* ---- one stage: the LP, then branch and bound in integer mode ------------------------- */
-
-typedef struct {
-    double gap, bound; /* integer mode: relative gap and best bound reached */
-} mip_figures;
-
-static cap_status solve_stage(cap_model *m, const cap_plan_options *options, int method,
-                              cap_plan_status *status, mip_figures *mip, cap_diag *diag)
-{
-    return cap_lp_solve_stage(m, options, method, status, &mip->gap, &mip->bound, diag);
-}
-
 /* ---- max_served phase 2: keep the unmet optimum, minimise cost -------------------------- */
 
+/* The served row capped at phase 1's optimum, with a relative slack for the solver's
+ * tolerance; none at zero, where the phase-1 point meets the bound exactly (an absolute
+ * slack would let phase 2 trade served demand for a rounding-sized saving). Out of memory,
+ * phase 2 runs without the row: cost-optimal, still feasible. */
 static void add_served_row(cap_model *m, double unmet_hours)
 {
-    int columns = 0;
-    for (int c = 1; c <= m->column_count; c++)
-        if (m->weight_hours[c - 1] != 0.0)
-            columns++;
-    int *index = malloc(((size_t)columns + 1) * sizeof *index);
-    double *value = malloc(((size_t)columns + 1) * sizeof *value);
-    cap_row_info *rows = realloc(m->rows, ((size_t)m->row_count + 1) * sizeof *rows);
-    if (!index || !value || !rows) {
-        free(index);
-        free(value);
-        if (rows)
-            m->rows = rows;
-        return; /* phase 2 then runs without the row: cost-optimal, still feasible */
-    }
-    m->rows = rows;
-    int k = 0;
-    for (int c = 1; c <= m->column_count; c++)
-        if (m->weight_hours[c - 1] != 0.0) {
-            k++;
-            index[k] = c;
-            value[k] = m->weight_hours[c - 1];
-        }
-    int r = glp_add_rows(m->lp, 1);
-    /* A relative slack for the solver's tolerance; none at zero, where the phase-1 point
-     * meets the bound exactly (an absolute slack would let phase 2 trade served demand for
-     * a rounding-sized saving). */
-    glp_set_row_bnds(m->lp, r, GLP_UP, 0.0, unmet_hours * (1.0 + 1e-9));
-    glp_set_mat_row(m->lp, r, k, index, value);
-    m->rows[m->row_count++] = (cap_row_info){CAP_ROW_SERVED, -1, -1};
-    m->nonzeros += k;
-    free(index);
-    free(value);
+    int r = cap_model_add_served_row(m);
+    if (r)
+        glp_set_row_bnds(m->lp, r, GLP_UP, 0.0, unmet_hours * (1.0 + 1e-9));
 }
 
 /* ---- extracting the plan -------------------------------------------------------------- */
@@ -103,7 +66,7 @@ static double column_value(const cap_model *m, int c)
     return v > 0.0 ? v : 0.0; /* clear -0 and tolerance-sized negatives */
 }
 
-static cap_plan *plan_alloc(const cap_scenario *s, bool integer)
+cap_plan *cap_plan_alloc(const cap_scenario *s, bool integer)
 {
     cap_plan *plan = calloc(1, sizeof *plan);
     if (!plan)
@@ -167,18 +130,18 @@ static void plan_extract(const cap_model *m, cap_plan *plan)
 static cap_status solve_model(cap_model *m, const cap_scenario *s, const cap_plan_options *options,
                               cap_plan *plan, cap_diag *diag)
 {
-    mip_figures mip = {0.0, NAN};
+    double gap = 0.0, bound = NAN; /* integer mode: relative gap and best bound reached */
     cap_plan_status status = CAP_PLAN_UNDEFINED;
     cap_status rc;
     if (s->objective == CAP_OBJECTIVE_MAX_SERVED) {
         cap_model_set_unmet_objective(m);
         cap_lp_cold_start(m->lp, options);
-        rc = solve_stage(m, options, GLP_PRIMAL, &status, &mip, diag);
+        rc = cap_lp_solve_stage(m, options, GLP_PRIMAL, &status, &gap, &bound, diag);
         if (rc == CAP_OK && status == CAP_PLAN_OPTIMAL) {
             double unmet = m->integer ? glp_mip_obj_val(m->lp) : glp_get_obj_val(m->lp);
             add_served_row(m, fmax(unmet, 0.0));
             cap_model_set_cost_objective(m);
-            rc = solve_stage(m, options, GLP_PRIMAL, &status, &mip, diag);
+            rc = cap_lp_solve_stage(m, options, GLP_PRIMAL, &status, &gap, &bound, diag);
         }
     } else {
         /* The combined block basis is primal feasible: finish with the primal simplex. */
@@ -186,7 +149,7 @@ static cap_status solve_model(cap_model *m, const cap_scenario *s, const cap_pla
                     cap_model_warm_start_from_blocks(m, options->threads);
         if (!warm)
             cap_lp_cold_start(m->lp, options);
-        rc = solve_stage(m, options, GLP_PRIMAL, &status, &mip, diag);
+        rc = cap_lp_solve_stage(m, options, GLP_PRIMAL, &status, &gap, &bound, diag);
         plan->decomposed = warm;
     }
     if (rc != CAP_OK)
@@ -195,8 +158,8 @@ static cap_status solve_model(cap_model *m, const cap_scenario *s, const cap_pla
     if (status == CAP_PLAN_OPTIMAL || status == CAP_PLAN_FEASIBLE)
         plan_extract(m, plan);
     if (m->integer && (status == CAP_PLAN_OPTIMAL || status == CAP_PLAN_FEASIBLE)) {
-        plan->lp_bound_usd = mip.bound;
-        plan->mip_gap = mip.gap;
+        plan->lp_bound_usd = bound;
+        plan->mip_gap = gap;
     }
     return CAP_OK;
 }
@@ -216,7 +179,7 @@ cap_status cap_plan_solve(const cap_scenario *s, const cap_plan_options *options
     cap_status rc = cap_model_build(s, options->integer, &m, diag);
     if (rc != CAP_OK)
         return rc;
-    cap_plan *plan = plan_alloc(s, options->integer);
+    cap_plan *plan = cap_plan_alloc(s, options->integer);
     if (!plan) {
         cap_model_free(m);
         cap_diag_add(diag, "out of memory");
