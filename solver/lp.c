@@ -13,7 +13,7 @@ double cap_now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-cap_plan_status cap_lp_status(int glpk_status)
+static cap_plan_status cap_lp_status(int glpk_status)
 {
     switch (glpk_status) {
     case GLP_OPT:
@@ -170,8 +170,10 @@ static void mip_callback(glp_tree *tree, void *info)
     }
 }
 
-cap_status cap_mip_search(cap_model *m, const cap_plan_options *options, cap_plan_status *status,
-                          double *gap, double *bound, cap_diag *diag)
+/* Branch and bound from the optimal LP relaxation `m` holds (cap_lp_solve_stage). */
+static cap_status cap_mip_search(cap_model *m, const cap_plan_options *options,
+                                 cap_plan_status *status, double *gap, double *bound,
+                                 cap_diag *diag)
 {
     mip_progress progress = {m, NAN, false};
     glp_iocp parm;

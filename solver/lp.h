@@ -15,8 +15,6 @@
 /* Monotonic wall-clock seconds, for the timings plans and studies report. */
 double cap_now_seconds(void);
 
-cap_plan_status cap_lp_status(int glpk_status);
-
 /* A starting point for a solve from scratch: GLPK's scaling and crash basis, for the
  * primal simplex. Measured on one period of a generated 200x1000 model: 4.1 CPU-s and 2041
  * iterations, against 10.3 CPU-s and 4389 iterations for the dual simplex from the slack
@@ -40,14 +38,10 @@ bool cap_lp_basis_optimal(glp_prob *lp);
  * its bounds, tighter than glp_warm_up's own test and the simplex's tolerance. */
 bool cap_lp_basis_feasible(glp_prob *lp);
 
-/* Branch and bound from the optimal LP relaxation `m` holds, stopping at options->mip_gap
- * (reported optimal) or the time limit (reported feasible). *gap and *bound receive the
- * relative gap and best bound reached when a plan was found. */
-cap_status cap_mip_search(cap_model *m, const cap_plan_options *options, cap_plan_status *status,
-                          double *gap, double *bound, cap_diag *diag);
-
 /* The simplex with `method`, then, for an integer model whose relaxation is optimal,
- * branch and bound (*gap, *bound as cap_mip_search's). */
+ * branch and bound from it, stopping at options->mip_gap (reported optimal) or the time
+ * limit (reported feasible); *gap and *bound receive the relative gap and best bound
+ * reached when a plan was found. */
 cap_status cap_lp_solve_stage(cap_model *m, const cap_plan_options *options, int method,
                               cap_plan_status *status, double *gap, double *bound, cap_diag *diag);
 

@@ -358,9 +358,7 @@ static void rows_horizon(builder *b)
     for (int p = 0; p < s->provider_count; p++) {
         if (!m->topup_column[p])
             continue;
-        int r = row_open(b, CAP_ROW_COMMITMENT, p, -1, GLP_LO, s->providers[p].commitment);
-        if (!m->commitment_row_first)
-            m->commitment_row_first = r;
+        row_open(b, CAP_ROW_COMMITMENT, p, -1, GLP_LO, s->providers[p].commitment);
         for (int c = 1; c <= m->column_count; c++) {
             const cap_col_info *info = &m->columns[c - 1];
             if (info->kind == CAP_COL_X && cap_offering_provider(s, info->o) == p)

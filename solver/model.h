@@ -57,16 +57,15 @@ typedef struct {
     bool integer;
     int row_count, column_count;
     long nonzeros;
-    cap_row_info *rows;       /* [row_count], row r of GLPK is rows[r-1] */
-    cap_col_info *columns;    /* [column_count] */
-    int *x_column;            /* [(t*W + w)*O + o] GLPK column, 0 = none */
-    int *unmet_column;        /* [w*T + t], 0 = none */
-    int *topup_column;        /* [provider], 0 = none */
-    int *units_column;        /* [o*T + t], 0 = none (integer mode) */
-    int budget_row;           /* 0 = none */
-    int commitment_row_first; /* first commitment row, 0 = none */
-    double *cost;             /* [column_count] true cost coefficient of each column, USD */
-    double *weight_hours;     /* [column_count] hours weight for max_served's first phase */
+    cap_row_info *rows;    /* [row_count], row r of GLPK is rows[r-1] */
+    cap_col_info *columns; /* [column_count] */
+    int *x_column;         /* [(t*W + w)*O + o] GLPK column, 0 = none */
+    int *unmet_column;     /* [w*T + t], 0 = none */
+    int *topup_column;     /* [provider], 0 = none */
+    int *units_column;     /* [o*T + t], 0 = none (integer mode) */
+    int budget_row;        /* 0 = none */
+    double *cost;          /* [column_count] true cost coefficient of each column, USD */
+    double *weight_hours;  /* [column_count] hours weight for max_served's first phase */
 } cap_model;
 
 /* Builds the model in one bulk load. Returns CAP_OK or CAP_ERR_RUNTIME (out of memory). */
