@@ -131,9 +131,27 @@ static int column_add(cap_model *m, cap_col_kind kind, int w, int o, int t)
     return ++m->column_count;
 }
 
-static double delivered_coef(const cap_scenario *s, int w, int o)
+double cap_model_delivered(const cap_scenario *s, int w, int o)
 {
     return cap_workload_throughput(s, w, o) * cap_offering_eff(s, o);
+}
+
+double cap_model_x_cost(const cap_scenario *s, int o, int t)
+{
+    return s->offerings[o].price[t] * s->periods[t].hours;
+}
+
+double cap_model_unmet_cost(const cap_scenario *s, int w, int t)
+{
+    return s->workloads[w].penalty * s->periods[t].hours;
+}
+
+void cap_model_set_units_bounds(cap_model *m, int column, int o, int t)
+{
+    const cap_scenario *s = m->scenario;
+    const cap_offering *off = &s->offerings[o];
+    double most = floor(off->capacity[t] / s->accelerators[off->accelerator].unit);
+    glp_set_col_bnds(m->lp, column, most > 0.0 ? GLP_DB : GLP_FX, 0.0, most > 0.0 ? most : 0.0);
 }
 
 /* ---- columns -------------------------------------------------------------------------- */
@@ -161,7 +179,7 @@ static bool pairs_make(builder *b)
             if (cap_workload_throughput(s, w, o) > 0.0) {
                 b->pair_o[k] = o;
                 b->pair_p[k] = cap_offering_provider(s, o);
-                b->coef[k] = delivered_coef(s, w, o);
+                b->coef[k] = cap_model_delivered(s, w, o);
                 k++;
             }
     }
@@ -218,11 +236,11 @@ static bool columns_cost(cap_model *m)
         const cap_col_info *info = &m->columns[c - 1];
         switch (info->kind) {
         case CAP_COL_X:
-            m->cost[c - 1] = s->offerings[info->o].price[info->t] * s->periods[info->t].hours;
+            m->cost[c - 1] = cap_model_x_cost(s, info->o, info->t);
             glp_set_col_bnds(m->lp, c, GLP_LO, 0.0, 0.0);
             break;
         case CAP_COL_UNMET:
-            m->cost[c - 1] = s->workloads[info->w].penalty * s->periods[info->t].hours;
+            m->cost[c - 1] = cap_model_unmet_cost(s, info->w, info->t);
             m->weight_hours[c - 1] = s->periods[info->t].hours;
             glp_set_col_bnds(m->lp, c, GLP_LO, 0.0, 0.0);
             break;
@@ -230,14 +248,10 @@ static bool columns_cost(cap_model *m)
             m->cost[c - 1] = 1.0;
             glp_set_col_bnds(m->lp, c, GLP_LO, 0.0, 0.0);
             break;
-        case CAP_COL_UNITS: {
-            const cap_offering *o = &s->offerings[info->o];
-            int unit = s->accelerators[o->accelerator].unit;
-            double most = floor(o->capacity[info->t] / unit);
+        case CAP_COL_UNITS:
             glp_set_col_kind(m->lp, c, GLP_IV);
-            glp_set_col_bnds(m->lp, c, most > 0.0 ? GLP_DB : GLP_FX, 0.0, most > 0.0 ? most : 0.0);
+            cap_model_set_units_bounds(m, c, info->o, info->t);
             break;
-        }
         case CAP_COL_ELASTIC:
             break;
         }

@@ -74,6 +74,15 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
 
 void cap_model_free(cap_model *model);
 
+/* The model's formulas, for code that rewrites part of a built model (sweep.c) and must
+ * match a fresh build exactly: the H100e an accelerator of offering o delivers to workload
+ * w; the cost of one accelerator of o in period t; of one unmet H100e of w in t; and the
+ * bounds of the units column of (o, t). */
+double cap_model_delivered(const cap_scenario *scenario, int w, int o);
+double cap_model_x_cost(const cap_scenario *scenario, int o, int t);
+double cap_model_unmet_cost(const cap_scenario *scenario, int w, int t);
+void cap_model_set_units_bounds(cap_model *model, int column, int o, int t);
+
 /* Adds max_served's row: sum of hours * unmet, free (the caller bounds it at phase 1's
  * optimum). Returns its index, or 0 when out of memory (the model is then as it was). */
 int cap_model_add_served_row(cap_model *model);

@@ -57,7 +57,7 @@ static void x_column_rewrite(cap_resolver *r, entries *e, int c)
     const cap_col_info *info = &m->columns[c - 1];
     int w = info->w, o = info->o, t = info->t, p = cap_offering_provider(s, o);
     const cap_offering *off = &s->offerings[o];
-    double k = cap_workload_throughput(s, w, o) * cap_offering_eff(s, o);
+    double k = cap_model_delivered(s, w, o);
     e->count = 0;
     push(e, cap_resolver_row(r, CAP_ROW_DEMAND, w, t), k);
     push(e, cap_resolver_row(r, CAP_ROW_CAPACITY, o, t), 1.0);
@@ -131,7 +131,7 @@ static void share_row_rewrite(cap_resolver *r, entries *e, int row, int p, int t
             if (!c)
                 continue;
             double own = cap_offering_provider(s, o) == p ? 1.0 : 0.0;
-            double k = cap_workload_throughput(s, w, o) * cap_offering_eff(s, o);
+            double k = cap_model_delivered(s, w, o);
             push(e, c, (own - share) * k);
         }
     cap_resolver_set_row(r, row, e->count, e->index, e->value);
@@ -149,7 +149,7 @@ static int sync_prices(cap_resolver *r, entries *e, const cap_sweep_axis *a)
         const cap_col_info *info = &m->columns[c - 1];
         if (info->kind != CAP_COL_X || !cap_sweep_axis_has_offering(s, a, info->o))
             continue;
-        m->cost[c - 1] = s->offerings[info->o].price[info->t] * s->periods[info->t].hours;
+        m->cost[c - 1] = cap_model_x_cost(s, info->o, info->t);
         linked[cap_offering_provider(s, info->o)] = true;
     }
     int flags = SYNC_COST;
@@ -182,11 +182,8 @@ static int sync_offerings(cap_resolver *r, entries *e, const cap_sweep_axis *a)
                 if (row) /* an offering no workload may use has no capacity row */
                     glp_set_row_bnds(m->lp, row, GLP_UP, 0.0, off->capacity[t]);
                 int u = m->units_column[o * T + t];
-                if (u) {
-                    double most = floor(off->capacity[t] / s->accelerators[off->accelerator].unit);
-                    glp_set_col_bnds(m->lp, u, most > 0.0 ? GLP_DB : GLP_FX, 0.0,
-                                     most > 0.0 ? most : 0.0);
-                }
+                if (u)
+                    cap_model_set_units_bounds(m, u, o, t);
             }
         }
         return SYNC_RHS;
@@ -246,7 +243,7 @@ static int sync_workload(cap_resolver *r, entries *e, const cap_sweep_axis *a)
             int c = m->unmet_column[a->index * T + t];
             if (!c)
                 return SYNC_REBUILD; /* a penalty given to hard demand adds unmet columns */
-            m->cost[c - 1] = w->penalty * s->periods[t].hours;
+            m->cost[c - 1] = cap_model_unmet_cost(s, a->index, t);
             flags |= SYNC_COST;
             if (m->budget_row) {
                 unmet_column_rewrite(r, e, c);
