@@ -198,10 +198,9 @@ static void write_dat(FILE *out, const cap_sweep_options *o, const cap_sweep_res
 /* An axis label safe inside a single-quoted gnuplot string. */
 static void plot_label(const cap_sweep_axis *axis, char *buffer, size_t size)
 {
-    snprintf(buffer, size, "%s%s", axis->label, axis->scale ? " (scale)" : "");
-    for (char *p = buffer; *p; p++)
-        if (*p == '\'' || *p == '\\')
-            *p = '`';
+    char label[300];
+    snprintf(label, sizeof label, "%s%s", axis->label, axis->scale ? " (scale)" : "");
+    cap_plot_text(label, buffer, size);
 }
 
 static void plot_body(const cap_sweep_options *o, const cap_sweep_result *r, char *body,

@@ -204,16 +204,6 @@ static cap_status write_sweep(const char *dir, const cap_scenario *s, const cap_
     return cap_outfile_commit(&out, diag);
 }
 
-/* At most 40 bytes of a workload id, safe inside a single-quoted gnuplot string: gnuplot
- * ends the string at a quote and runs what follows, system("...") included. */
-static void plot_title_text(const char *id, char *buffer, size_t size)
-{
-    size_t used = 0;
-    for (const char *p = id; *p && used + 1 < size; p++)
-        buffer[used++] = *p == '\'' ? '"' : (unsigned char)*p < 0x20 ? '?' : *p;
-    buffer[used] = '\0';
-}
-
 static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_mc_result *result,
                              cap_diag *diag)
 {
@@ -245,8 +235,8 @@ static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_m
                      "plot 'sweep.csv' skip 1 using 1:($2/1e9) with linespoints lw 2 title 'mean', "
                      "'' skip 1 using 1:($5/1e9) with linespoints title 'P95'");
     for (int w = 0; w < s->workload_count && n > 0 && (size_t)n < sizeof body - 200; w++) {
-        char title[41];
-        plot_title_text(s->workloads[w].id, title, sizeof title);
+        char title[41]; /* at most 40 bytes of the id */
+        cap_plot_text(s->workloads[w].id, title, sizeof title);
         n += snprintf(body + n, sizeof body - (size_t)n,
                       ", '' skip 1 using 1:%d axes x1y2 with lines dt 2 title 'P(short) %s'", 7 + w,
                       title);

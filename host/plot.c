@@ -16,6 +16,20 @@ bool cap_plot_available(void)
     return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
+void cap_plot_text(const char *text, char *buffer, size_t size)
+{
+    size_t used = 0;
+    for (const char *p = text; *p; p++) {
+        size_t width = *p == '\'' ? 2 : 1;
+        if (used + width >= size)
+            break;
+        if (*p == '\'')
+            buffer[used++] = '\'';
+        buffer[used++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+    }
+    buffer[used] = '\0';
+}
+
 /* Runs `gnuplot -e "outfile='TEMP'" SCRIPT` with `dir` as working folder, output silenced. */
 static bool run_gnuplot(const char *dir, const char *script, const char *temp_png)
 {

@@ -9,11 +9,18 @@
 #define CAP_PLOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "diag.h"
 
 /* True when a gnuplot program can be run. */
 bool cap_plot_available(void);
+
+/* Copies `text` into `buffer` as the inside of a single-quoted gnuplot string: each quote
+ * doubled (gnuplot reads '' as one quote, so a string cannot be ended early and what follows
+ * run), each control character written as '?'. Stops at a character that does not fit,
+ * never halfway through a doubled quote; `buffer` is always terminated (size >= 1). */
+void cap_plot_text(const char *text, char *buffer, size_t size);
 
 /* `body` is gnuplot text after the terminal and output lines (titles, plot command).
  * Returns CAP_OK (also when gnuplot is missing: then only the script is written and a

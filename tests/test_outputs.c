@@ -430,3 +430,34 @@ Test(outputs, nothing_is_written_outside_out)
         cr_log_info("gnuplot not found: the plot-script quoting was not exercised");
     sandbox_close(&box);
 }
+
+/* Text inside a single-quoted gnuplot string: quotes doubled, control characters '?', and
+ * gnuplot itself reads it back as the original. */
+Test(outputs, plot_text_survives_gnuplot_quoting)
+{
+    char buffer[64];
+    cap_plot_text("it's a\nb\\c", buffer, sizeof buffer);
+    cr_assert_str_eq(buffer, "it''s a?b\\c");
+    /* No room for the second quote of a pair: the pair is left out whole. */
+    cap_plot_text("ab'c", buffer, 4);
+    cr_assert_str_eq(buffer, "ab");
+    cap_plot_text("ab'c", buffer, 5);
+    cr_assert_str_eq(buffer, "ab''");
+    cap_plot_text("x", buffer, 1);
+    cr_assert_str_eq(buffer, "");
+    if (!cap_plot_available()) {
+        cr_log_info("gnuplot not found: the quoted text was not read back by gnuplot");
+        return;
+    }
+    cap_plot_text("x'; system('echo PWNED'); y='", buffer, sizeof buffer);
+    char command[256];
+    snprintf(command, sizeof command, "gnuplot -e \"print '%s'\" 2>&1", buffer);
+    FILE *pipe = popen(command, "r");
+    cr_assert_not_null(pipe);
+    char line[256] = "";
+    cr_assert_not_null(fgets(line, sizeof line, pipe));
+    char rest[256];
+    cr_assert_null(fgets(rest, sizeof rest, pipe), "gnuplot printed more: %s", rest);
+    cr_assert_eq(pclose(pipe), 0);
+    cr_assert_str_eq(line, "x'; system('echo PWNED'); y='\n");
+}
