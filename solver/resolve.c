@@ -244,6 +244,15 @@ static void blocks_drop(cap_resolver *r)
     r->solution = NULL;
 }
 
+void cap_resolver_set_threads(cap_resolver *r, int threads)
+{
+    if (r->options.threads == threads)
+        return;
+    r->options.threads = threads;
+    if (r->blocks)
+        blocks_drop(r);
+}
+
 void cap_resolver_set_column(cap_resolver *r, int column, int count, const int *index,
                              const double *value)
 {

@@ -91,6 +91,11 @@ void cap_resolver_set_row(cap_resolver *resolver, int row, int count, const int 
  * cap_resolver_set_row; call before reading them from model->lp directly. */
 void cap_resolver_model_sync(cap_resolver *resolver);
 
+/* From now on the resolver's period blocks use `threads` threads (0: every thread).
+ * Kept blocks made for another count go (the model takes their logged coefficients first),
+ * and the next warm solve makes new ones from the basis the model holds. */
+void cap_resolver_set_threads(cap_resolver *resolver, int threads);
+
 /* Rebuilds the model from the scenario (after a change of structure: a row that appears or
  * goes) and carries the basis over row by row and column by column. Sets *start to the
  * start the next solve should use. */

@@ -476,7 +476,8 @@ void cap_sweep_options_for_axis(cap_sweep_options *options, const cap_sweep_axis
 }
 
 /* Solves point 1 in the caller's thread (with every thread for its period blocks) and
- * keeps its basis for the other threads' first points. */
+ * keeps its basis for the other threads' first points; the caller's worker then goes on
+ * with the inner options' thread count. */
 static void first_point(sweep_run *run, worker *first, const cap_sweep_options *outer)
 {
     first->work = cap_scenario_clone(run->base);
@@ -489,6 +490,10 @@ static void first_point(sweep_run *run, worker *first, const cap_sweep_options *
     const cap_sweep_point *point = &run->points[0];
     if (first->resolver && point->solved && point->status == CAP_PLAN_OPTIMAL)
         basis_save(first->resolver, &run->start);
+    /* Its other points share the machine with the other threads, as theirs do: kept period
+     * blocks with a thread each would oversubscribe it. */
+    if (first->resolver)
+        cap_resolver_set_threads(first->resolver, inner->solve.threads);
     run->first = first;
 }
 
