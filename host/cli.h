@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "plan.h"
+
 int cap_cmd_plan(int argc, char **argv);
 int cap_cmd_validate(int argc, char **argv);
 int cap_cmd_simulate(int argc, char **argv);
@@ -23,6 +25,20 @@ extern volatile int cap_interrupt_polled;
 /* Argument helpers: parse the whole string or report "OPTION: ..." on stderr. */
 bool cap_parse_double(const char *option, const char *text, double *value);
 bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t hi, int64_t *value);
+
+/* The MIP options of every command that takes --integer: --mip-gap G, --time-limit S and
+ * --node-limit N (getopt_long codes below; CAP_MIP_LONG_OPTIONS lists their entries). */
+enum { CAP_OPT_MIP_GAP = 0x1000, CAP_OPT_TIME_LIMIT, CAP_OPT_NODE_LIMIT };
+#define CAP_MIP_LONG_OPTIONS                                                                       \
+    {"mip-gap", required_argument, NULL, CAP_OPT_MIP_GAP},                                         \
+        {"time-limit", required_argument, NULL, CAP_OPT_TIME_LIMIT},                               \
+    {                                                                                              \
+        "node-limit", required_argument, NULL, CAP_OPT_NODE_LIMIT                                  \
+    }
+
+/* Sets `solve` from one of those options: 1 done, 0 `code` is not one of them, -1 a bad
+ * value (said on stderr). */
+int cap_parse_mip_option(int code, const char *text, cap_plan_options *solve);
 
 /* The one scenario operand of `capplan COMMAND` (argv[first] when it is the last argument);
  * otherwise says so with the usage on stderr and returns NULL. */

@@ -35,6 +35,11 @@ static const char compare_usage[] =
     "  -b, --backend B          auto (GPU when present), cpu or cuda (default auto)\n"
     "  -r, --recourse R         none or greedy (see capplan simulate; default none)\n"
     "  -i, --integer            whole units (MIP) for every plan\n"
+    "      --mip-gap G          with -i: relative gap at which the MIP search stops\n"
+    "                           (default 1e-4)\n"
+    "      --time-limit S       stop each solve after S seconds (with -i: 60 by default)\n"
+    "      --node-limit N       with -i: stop each MIP search after N nodes (the same\n"
+    "                           plan on every run and machine)\n"
     "  -o, --out DIR            write compare.csv and compare.png (with .dat, .gp)\n"
     "      --threads N          CPU threads for the Monte Carlo (default: all)\n"
     "      --no-plots           do not run gnuplot\n"
@@ -51,7 +56,8 @@ typedef struct {
     char **mixes;
     int mix_count;
     cap_mc_cli mc;
-    bool integer, plots, quiet;
+    cap_plan_options solve; /* integer and the MIP limits */
+    bool plots, quiet;
 } compare_args;
 
 static int parse_choice(const char *option, const char *text, const char *const *names, int count,
@@ -104,8 +110,12 @@ static int parse_option(int c, compare_args *args)
     case 'T':
         return cap_parse_int64("--threads", optarg, 1, 1024, &args->mc.threads) ? 0 : 2;
     case 'i':
-        args->integer = true;
+        args->solve.integer = true;
         return 0;
+    case CAP_OPT_MIP_GAP:
+    case CAP_OPT_TIME_LIMIT:
+    case CAP_OPT_NODE_LIMIT:
+        return cap_parse_mip_option(c, optarg, &args->solve) < 0 ? 2 : 0;
     case 'o':
         args->out_dir = optarg;
         return 0;
@@ -126,14 +136,21 @@ static int parse_option(int c, compare_args *args)
 
 static int parse_args(int argc, char **argv, compare_args *args)
 {
-    static const struct option options[] = {
-        {"mix", required_argument, NULL, 'm'},      {"samples", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'},     {"backend", required_argument, NULL, 'b'},
-        {"recourse", required_argument, NULL, 'r'}, {"integer", no_argument, NULL, 'i'},
-        {"out", required_argument, NULL, 'o'},      {"threads", required_argument, NULL, 'T'},
-        {"no-plots", no_argument, NULL, 'P'},       {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"mix", required_argument, NULL, 'm'},
+                                            {"samples", required_argument, NULL, 'n'},
+                                            {"seed", required_argument, NULL, 's'},
+                                            {"backend", required_argument, NULL, 'b'},
+                                            {"recourse", required_argument, NULL, 'r'},
+                                            {"integer", no_argument, NULL, 'i'},
+                                            {"out", required_argument, NULL, 'o'},
+                                            {"threads", required_argument, NULL, 'T'},
+                                            {"no-plots", no_argument, NULL, 'P'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            CAP_MIP_LONG_OPTIONS,
+                                            {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
+    cap_plan_options_init(&args->solve);
     args->plots = true;
     optind = 0;
     int c;
@@ -216,9 +233,7 @@ static int run_mix(const compare_args *args, const cap_scenario *base, const cha
     cap_scenario *s = cap_mix_scenario(base, in_mix);
     if (!s)
         return CAP_ERR_RUNTIME;
-    cap_plan_options options;
-    cap_plan_options_init(&options);
-    options.integer = args->integer;
+    cap_plan_options options = args->solve;
     options.diagnose = false; /* an infeasible mix is a result, not an error to explain */
     cap_status rc = cap_plan_solve(s, &options, &row->plan, diag);
     int code = rc;

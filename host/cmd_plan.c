@@ -28,7 +28,10 @@ static const char plan_usage[] =
     "                        DIR/<scenario>/ per scenario and DIR/batch_summary.csv)\n"
     "  -i, --integer         whole nodes/racks/slices (accelerator 'unit'), solved as a MIP\n"
     "      --mip-gap G       relative gap at which the MIP search stops (default 1e-4)\n"
-    "      --time-limit S    stop the solver after S seconds (reports the best plan found)\n"
+    "      --time-limit S    stop the solver after S seconds (reports the best plan found;\n"
+    "                        integer mode defaults to 60 s)\n"
+    "      --node-limit N    stop the MIP search after N nodes: unlike --time-limit, the\n"
+    "                        same plan on every run and machine\n"
     "  -j, --json            print summary.json to stdout instead of the table\n"
     "      --export FILE     write the model as FILE.mps (free MPS) or FILE.lp (CPLEX LP)\n"
     "      --threads N       threads for a batch (default: OpenMP's)\n"
@@ -54,8 +57,7 @@ static int parse_plan_args(int argc, char **argv, plan_args *args)
 {
     static const struct option options[] = {{"out", required_argument, NULL, 'o'},
                                             {"integer", no_argument, NULL, 'i'},
-                                            {"mip-gap", required_argument, NULL, 'g'},
-                                            {"time-limit", required_argument, NULL, 't'},
+                                            CAP_MIP_LONG_OPTIONS,
                                             {"json", no_argument, NULL, 'j'},
                                             {"export", required_argument, NULL, 'e'},
                                             {"threads", required_argument, NULL, 'T'},
@@ -78,14 +80,10 @@ static int parse_plan_args(int argc, char **argv, plan_args *args)
         case 'i':
             args->solve.integer = true;
             break;
-        case 'g':
-            if (!cap_parse_double("--mip-gap", optarg, &args->solve.mip_gap) ||
-                args->solve.mip_gap < 0)
-                return 2;
-            break;
-        case 't':
-            if (!cap_parse_double("--time-limit", optarg, &args->solve.time_limit_s) ||
-                args->solve.time_limit_s < 0)
+        case CAP_OPT_MIP_GAP:
+        case CAP_OPT_TIME_LIMIT:
+        case CAP_OPT_NODE_LIMIT:
+            if (cap_parse_mip_option(c, optarg, &args->solve) < 0)
                 return 2;
             break;
         case 'j':

@@ -34,6 +34,11 @@ static const char sensitivity_usage[] =
     "                           0 skips the tornado\n"
     "  -i, --integer            whole units (MIP); duals then come from the LP with the\n"
     "                           unit counts fixed at the MIP's values\n"
+    "      --mip-gap G          with -i: relative gap at which the MIP search stops\n"
+    "                           (default 1e-4)\n"
+    "      --time-limit S       stop each solve after S seconds (with -i: 60 by default)\n"
+    "      --node-limit N       with -i: stop each MIP search after N nodes (the same\n"
+    "                           plan on every run and machine)\n"
     "  -j, --json               print sensitivity.json to stdout instead of the tables\n"
     "      --top N              rows shown per table (default 20)\n"
     "      --threads N          tornado threads (default: OpenMP's)\n"
@@ -55,12 +60,17 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, sensitivity_args *args)
 {
-    static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'}, {"tornado-step", required_argument, NULL, 's'},
-        {"integer", no_argument, NULL, 'i'},   {"json", no_argument, NULL, 'j'},
-        {"top", required_argument, NULL, 'N'}, {"threads", required_argument, NULL, 'T'},
-        {"no-plots", no_argument, NULL, 'P'},  {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"out", required_argument, NULL, 'o'},
+                                            {"tornado-step", required_argument, NULL, 's'},
+                                            {"integer", no_argument, NULL, 'i'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"top", required_argument, NULL, 'N'},
+                                            {"threads", required_argument, NULL, 'T'},
+                                            {"no-plots", no_argument, NULL, 'P'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            CAP_MIP_LONG_OPTIONS,
+                                            {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
     cap_sensitivity_options_init(&args->analysis);
     args->plots = true;
@@ -83,6 +93,12 @@ static int parse_args(int argc, char **argv, sensitivity_args *args)
             break;
         case 'i':
             args->analysis.solve.integer = true;
+            break;
+        case CAP_OPT_MIP_GAP:
+        case CAP_OPT_TIME_LIMIT:
+        case CAP_OPT_NODE_LIMIT:
+            if (cap_parse_mip_option(c, optarg, &args->analysis.solve) < 0)
+                return 2;
             break;
         case 'j':
             args->json = true;

@@ -33,6 +33,11 @@ static const char simulate_usage[] =
     "                            on-demand/spot capacity covers it first); default none\n"
     "  -p, --plan FILE           evaluate this plan.csv instead of solving the LP\n"
     "  -i, --integer             solve the plan in integer mode first\n"
+    "      --mip-gap G           with -i: relative gap at which the MIP search stops\n"
+    "                            (default 1e-4)\n"
+    "      --time-limit S        stop the solve after S seconds (with -i: 60 by default)\n"
+    "      --node-limit N        with -i: stop the MIP search after N nodes (the same plan\n"
+    "                            on every run and machine)\n"
     "  -o, --out DIR             write mc.json, cost_hist.csv and plots into DIR\n"
     "      --threads N           CPU threads (default: all)\n"
     "      --chunk N             samples per chunk (memory bound; results do not change)\n"
@@ -49,7 +54,8 @@ typedef struct {
     const char *scenario_path, *plan_path, *out_dir;
     cap_mc_cli mc;
     int64_t chunk, bins;
-    bool integer, plots, json, quiet;
+    cap_plan_options solve; /* integer and the MIP limits */
+    bool plots, json, quiet;
     double *scales;
     int scale_count;
 } simulate_args;
@@ -85,16 +91,25 @@ static bool parse_scales(const char *text, simulate_args *args)
 
 static int parse_simulate_args(int argc, char **argv, simulate_args *args)
 {
-    static const struct option options[] = {
-        {"samples", required_argument, NULL, 'n'},  {"seed", required_argument, NULL, 's'},
-        {"backend", required_argument, NULL, 'b'},  {"demand-scale", required_argument, NULL, 'd'},
-        {"recourse", required_argument, NULL, 'r'}, {"plan", required_argument, NULL, 'p'},
-        {"integer", no_argument, NULL, 'i'},        {"out", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 'T'},  {"chunk", required_argument, NULL, 'C'},
-        {"bins", required_argument, NULL, 'B'},     {"no-plots", no_argument, NULL, 'P'},
-        {"json", no_argument, NULL, 'j'},           {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"samples", required_argument, NULL, 'n'},
+                                            {"seed", required_argument, NULL, 's'},
+                                            {"backend", required_argument, NULL, 'b'},
+                                            {"demand-scale", required_argument, NULL, 'd'},
+                                            {"recourse", required_argument, NULL, 'r'},
+                                            {"plan", required_argument, NULL, 'p'},
+                                            {"integer", no_argument, NULL, 'i'},
+                                            {"out", required_argument, NULL, 'o'},
+                                            {"threads", required_argument, NULL, 'T'},
+                                            {"chunk", required_argument, NULL, 'C'},
+                                            {"bins", required_argument, NULL, 'B'},
+                                            {"no-plots", no_argument, NULL, 'P'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            CAP_MIP_LONG_OPTIONS,
+                                            {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
+    cap_plan_options_init(&args->solve);
     args->plots = true;
     optind = 0;
     int c;
@@ -140,7 +155,13 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
             args->plan_path = optarg;
             break;
         case 'i':
-            args->integer = true;
+            args->solve.integer = true;
+            break;
+        case CAP_OPT_MIP_GAP:
+        case CAP_OPT_TIME_LIMIT:
+        case CAP_OPT_NODE_LIMIT:
+            if (cap_parse_mip_option(c, optarg, &args->solve) < 0)
+                return 2;
             break;
         case 'o':
             args->out_dir = optarg;
@@ -218,10 +239,7 @@ static int obtain_plan(const simulate_args *args, const cap_scenario *s, cap_pla
     if (args->plan_path) {
         rc = cap_plan_read_csv(args->plan_path, s, plan, &diag);
     } else {
-        cap_plan_options options;
-        cap_plan_options_init(&options);
-        options.integer = args->integer;
-        rc = cap_plan_solve(s, &options, plan, &diag);
+        rc = cap_plan_solve(s, &args->solve, plan, &diag);
         if (rc == CAP_OK && (*plan)->status != CAP_PLAN_OPTIMAL &&
             (*plan)->status != CAP_PLAN_FEASIBLE) {
             fprintf(stderr, "%s: the planning model is %s; nothing to simulate\n",
@@ -280,9 +298,9 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
     cap_mc_report_info info = {
         .backend_kind = strncmp(result->backend, "cuda", 4) == 0 ? "cuda" : "cpu",
         .recourse = args->mc.recourse == CAP_MC_RECOURSE_GREEDY ? "greedy" : "none",
-        .plan_source = args->plan_path ? args->plan_path
-                       : args->integer ? "mip"
-                                       : "lp",
+        .plan_source = args->plan_path       ? args->plan_path
+                       : args->solve.integer ? "mip"
+                                             : "lp",
         .plan_cost = bridge.problem.plan_cost,
     };
     if (args->json) {

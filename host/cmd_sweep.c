@@ -41,6 +41,11 @@ static const char sweep_usage[] =
     "                           per-period fields are set or scaled in every period\n"
     "  -o, --out DIR            write sweep.csv and sweep.png (with .dat and .gp) into DIR\n"
     "  -i, --integer            whole units (MIP at every point)\n"
+    "      --mip-gap G          with -i: relative gap at which the MIP search stops\n"
+    "                           (default 1e-4)\n"
+    "      --time-limit S       stop each solve after S seconds (with -i: 60 by default)\n"
+    "      --node-limit N       with -i: stop each MIP search after N nodes (the same\n"
+    "                           plan on every run and machine)\n"
     "      --threads N          threads (default: OpenMP's); each solves a contiguous run\n"
     "      --cold               solve every point from scratch (to time the warm starts)\n"
     "      --no-plots           do not run gnuplot\n"
@@ -72,15 +77,12 @@ static bool spec_add(sweep_args *args, char *spec)
 
 static int parse_args(int argc, char **argv, sweep_args *args)
 {
-    static const struct option options[] = {{"vary", required_argument, NULL, 'V'},
-                                            {"out", required_argument, NULL, 'o'},
-                                            {"integer", no_argument, NULL, 'i'},
-                                            {"threads", required_argument, NULL, 'T'},
-                                            {"cold", no_argument, NULL, 'C'},
-                                            {"no-plots", no_argument, NULL, 'P'},
-                                            {"quiet", no_argument, NULL, 'q'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"vary", required_argument, NULL, 'V'},    {"out", required_argument, NULL, 'o'},
+        {"integer", no_argument, NULL, 'i'},       CAP_MIP_LONG_OPTIONS,
+        {"threads", required_argument, NULL, 'T'}, {"cold", no_argument, NULL, 'C'},
+        {"no-plots", no_argument, NULL, 'P'},      {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
     cap_sweep_options_init(&args->sweep);
     args->plots = true;
@@ -98,6 +100,12 @@ static int parse_args(int argc, char **argv, sweep_args *args)
             break;
         case 'i':
             args->sweep.solve.integer = true;
+            break;
+        case CAP_OPT_MIP_GAP:
+        case CAP_OPT_TIME_LIMIT:
+        case CAP_OPT_NODE_LIMIT:
+            if (cap_parse_mip_option(c, optarg, &args->sweep.solve) < 0)
+                return 2;
             break;
         case 'T':
             if (!cap_parse_int64("--threads", optarg, 1, 1024, &n))

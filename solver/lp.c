@@ -116,6 +116,8 @@ typedef struct {
     const cap_model *model;
     double bound;        /* best bound */
     bool rounding_tried; /* the rounding heuristic runs once, at the root */
+    long node_limit;     /* 0 = none */
+    long nodes;          /* subproblems started so far */
 } mip_progress;
 
 /* Rounds every unit column of the relaxation (up, nearest or down), fixes it, and solves
@@ -168,6 +170,10 @@ static void mip_callback(glp_tree *tree, void *info)
         if (node)
             progress->bound = glp_ios_node_bound(tree, node);
     }
+    /* GLPK calls for preprocessing once before it solves each subproblem, the root too */
+    if (reason == GLP_IPREPRO && progress->node_limit > 0 &&
+        ++progress->nodes > progress->node_limit)
+        glp_ios_terminate(tree);
 }
 
 /* Branch and bound from the optimal LP relaxation `m` holds (cap_lp_solve_stage). */
@@ -175,7 +181,7 @@ static cap_status cap_mip_search(cap_model *m, const cap_plan_options *options,
                                  cap_plan_status *status, double *gap, double *bound,
                                  cap_diag *diag)
 {
-    mip_progress progress = {m, NAN, false};
+    mip_progress progress = {m, NAN, false, options->node_limit, 0};
     glp_iocp parm;
     glp_init_iocp(&parm);
     parm.msg_lev = options->verbose ? GLP_MSG_ON : GLP_MSG_OFF;
@@ -185,9 +191,10 @@ static cap_status cap_mip_search(cap_model *m, const cap_plan_options *options,
     parm.cb_info = &progress;
     double limit = options->time_limit_s > 0 ? options->time_limit_s : CAP_MIP_DEFAULT_TIME_LIMIT;
     parm.tm_lim = (int)fmin(limit * 1000.0, 2e9);
+    double relaxation = glp_get_obj_val(m->lp); /* minimising: a lower bound */
     int ret = glp_intopt(m->lp, &parm);
-    if (ret != 0 && ret != GLP_ETMLIM && ret != GLP_EMIPGAP && ret != GLP_ENOPFS &&
-        ret != GLP_ENODFS) {
+    if (ret != 0 && ret != GLP_ETMLIM && ret != GLP_ESTOP && ret != GLP_EMIPGAP &&
+        ret != GLP_ENOPFS && ret != GLP_ENODFS) {
         cap_diag_add(diag, "GLPK branch-and-bound failed (code %d)", ret);
         return CAP_ERR_RUNTIME;
     }
@@ -203,7 +210,10 @@ static cap_status cap_mip_search(cap_model *m, const cap_plan_options *options,
         *status = CAP_PLAN_UNDEFINED;
     if (*status == CAP_PLAN_OPTIMAL || *status == CAP_PLAN_FEASIBLE) {
         double value = glp_mip_obj_val(m->lp);
-        *bound = isnan(progress.bound) ? value : progress.bound;
+        /* The LP relaxation's optimum bounds every integer plan; a node's bound can be
+         * weaker (GLPK starts the root's at -DBL_MAX). A search run to its end proved
+         * the incumbent optimal. */
+        *bound = ret == 0 && mip == GLP_OPT ? value : fmax(progress.bound, relaxation);
         *gap = fabs(value - *bound) / (fabs(value) + 1e-10);
     }
     return CAP_OK;

@@ -15,6 +15,8 @@ typedef struct {
     bool integer;        /* whole units per SPEC §1 integer mode */
     double mip_gap;      /* relative gap at which the MIP search stops (default 1e-4) */
     double time_limit_s; /* 0 = none for the LP; the MIP search defaults to 60 s */
+    long node_limit;     /* MIP search: stop after this many nodes, 0 = none; unlike the
+                            time limit, the same plan on every run and machine */
     bool verbose;        /* let GLPK print its progress */
     bool presolve;       /* GLPK's LP presolver (default off: measured slower here) */
     bool diagnose;       /* on infeasibility, re-solve elastically and name rows (default on) */
@@ -26,7 +28,7 @@ void cap_plan_options_init(cap_plan_options *options);
 
 typedef enum {
     CAP_PLAN_OPTIMAL = 0,
-    CAP_PLAN_FEASIBLE, /* MIP stopped at its time limit with an incumbent (see mip_gap) */
+    CAP_PLAN_FEASIBLE, /* MIP stopped at its time or node limit with an incumbent (mip_gap) */
     CAP_PLAN_INFEASIBLE,
     CAP_PLAN_UNBOUNDED,
     CAP_PLAN_UNDEFINED /* solver stopped without a solution (time limit, failure) */

@@ -24,23 +24,28 @@ typedef struct {
     cap_plan *plan;
 } solved;
 
-static solved solve_yaml(const char *yaml, bool integer)
+static solved solve_yaml_with(const char *yaml, const cap_plan_options *options)
 {
     solved r;
     r.scenario = cap_test_scenario(yaml);
-    cap_plan_options options;
-    cap_plan_options_init(&options);
-    options.integer = integer;
     cap_diag diag;
     cap_diag_init(&diag);
     r.plan = NULL;
-    cap_status status = cap_plan_solve(r.scenario, &options, &r.plan, &diag);
+    cap_status status = cap_plan_solve(r.scenario, options, &r.plan, &diag);
     for (int i = 0; i < diag.count; i++)
         cr_log_info("%s", diag.lines[i]);
     cap_diag_free(&diag);
     cr_assert_eq(status, CAP_OK, "cap_plan_solve did not run (status %d)", (int)status);
     cr_assert_not_null(r.plan);
     return r;
+}
+
+static solved solve_yaml(const char *yaml, bool integer)
+{
+    cap_plan_options options;
+    cap_plan_options_init(&options);
+    options.integer = integer;
+    return solve_yaml_with(yaml, &options);
 }
 
 static void solved_free(solved *r)
@@ -621,23 +626,25 @@ Test(hand, integer_units_node)
  * Integer: one rack (72 GB200 = 180 H100e) costs 1000 * 5 * 72 = 360,000 on its own.
  * Without a rack: ceil(100 / 8) = 13 nodes = 104 H100 = 1000 * 2.20 * 104 = 228,800 USD.
  * Any plan with a rack costs at least 360,000, so the optimum is 13 H100 nodes, 0 racks. */
+static const char rack_yaml[] = HEAD_ONE_PERIOD "accelerators:\n"
+                                                "  - {id: H100, unit: 8}\n"
+                                                "  - {id: GB200, unit: 72}\n"
+                                                "providers:\n"
+                                                "  - {id: a}\n"
+                                                "regions:\n"
+                                                "  - {id: ra, provider: a, geo: us}\n"
+                                                "offerings:\n"
+                                                "  - {id: h100, region: ra, accelerator: H100, "
+                                                "pricing: on_demand, price: 2.20, capacity: 1000}\n"
+                                                "  - {id: gb200, region: ra, accelerator: GB200, "
+                                                "pricing: on_demand, price: 5.00, capacity: 720}\n"
+                                                "workloads:\n"
+                                                "  - {id: w, kind: training, demand: 100, "
+                                                "throughput: {H100: 1.0, GB200: 2.5}}\n";
+
 Test(hand, integer_units_rack)
 {
-    const char *yaml = HEAD_ONE_PERIOD "accelerators:\n"
-                                       "  - {id: H100, unit: 8}\n"
-                                       "  - {id: GB200, unit: 72}\n"
-                                       "providers:\n"
-                                       "  - {id: a}\n"
-                                       "regions:\n"
-                                       "  - {id: ra, provider: a, geo: us}\n"
-                                       "offerings:\n"
-                                       "  - {id: h100, region: ra, accelerator: H100, "
-                                       "pricing: on_demand, price: 2.20, capacity: 1000}\n"
-                                       "  - {id: gb200, region: ra, accelerator: GB200, "
-                                       "pricing: on_demand, price: 5.00, capacity: 720}\n"
-                                       "workloads:\n"
-                                       "  - {id: w, kind: training, demand: 100, "
-                                       "throughput: {H100: 1.0, GB200: 2.5}}\n";
+    const char *yaml = rack_yaml;
     solved lp = solve_yaml(yaml, false);
     assert_optimal(&lp, 200000.0);
     assert_x(&lp, 0, "w", "gb200", 40.0);
@@ -649,6 +656,35 @@ Test(hand, integer_units_rack)
     assert_x(&mip, 0, "w", "h100", 104.0);
     assert_x(&mip, 0, "w", "gb200", 0.0);
     solved_free(&mip);
+}
+
+/* ---- (11c) a node limit stops the search where it is ------------------------------------- */
+
+/* The rack scenario of (11b) with the search stopped after its first node. At the root the
+ * LP relaxation (200,000 USD, 40/72 of a rack) is the bound, and the rounding heuristic's
+ * incumbents are: units rounded up or to nearest = one rack and no H100 node, 72 GB200
+ * (180 H100e) for 1000 * 5 * 72 = 360,000 USD; rounded down = nothing, infeasible. So the
+ * plan is that one rack, reported feasible with gap (360,000 - 200,000) / 360,000 = 4/9.
+ * With room for the whole search the optimum of (11b), 228,800 USD, is found. */
+Test(hand, integer_node_limit_stops_at_the_root)
+{
+    cap_plan_options options;
+    cap_plan_options_init(&options);
+    options.integer = true;
+    options.node_limit = 1;
+    solved root = solve_yaml_with(rack_yaml, &options);
+    cr_assert_eq(root.plan->status, CAP_PLAN_FEASIBLE, "plan status %s, expected feasible",
+                 cap_plan_status_name(root.plan->status));
+    assert_near(root.plan->objective_usd, 360000.0, "objective_usd");
+    assert_x(&root, 0, "w", "gb200", 72.0);
+    assert_x(&root, 0, "w", "h100", 0.0);
+    assert_near(root.plan->mip_gap, 4.0 / 9.0, "mip_gap");
+    solved_free(&root);
+
+    options.node_limit = 1000;
+    solved whole = solve_yaml_with(rack_yaml, &options);
+    assert_optimal(&whole, 228800.0);
+    solved_free(&whole);
 }
 
 /* ---- (12) max_served under a budget ----------------------------------------------------- */
