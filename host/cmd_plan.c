@@ -233,6 +233,7 @@ typedef struct {
     char folder[256];
     int code;
     char status[32];
+    bool planned; /* optimal or feasible: the costs below are a plan's */
     double objective, capacity, penalty, topup, unmet, seconds;
     char *errors; /* what the run printed, kept to print in order */
 } batch_item;
@@ -252,6 +253,7 @@ static void batch_run_one(batch_item *item, const plan_args *args)
     if (plan) {
         item->code = plan_exit_code(plan);
         snprintf(item->status, sizeof item->status, "%s", cap_plan_status_name(plan->status));
+        item->planned = plan->status == CAP_PLAN_OPTIMAL || plan->status == CAP_PLAN_FEASIBLE;
         item->objective = plan->objective_usd;
         item->capacity = plan->capacity_usd;
         item->penalty = plan->penalty_usd;
@@ -312,9 +314,15 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
             cap_csv_field(out.file, items[i].path);
             fputc(',', out.file);
             cap_csv_field(out.file, items[i].folder);
-            fprintf(out.file, ",%s,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", items[i].status,
-                    items[i].code, items[i].objective, items[i].capacity, items[i].penalty,
-                    items[i].topup, items[i].unmet, items[i].seconds);
+            const batch_item *item = &items[i];
+            fprintf(out.file, ",%s,%d,", item->status, item->code);
+            /* no plan, no costs: empty cells, not zeros a script would sum */
+            if (item->planned)
+                fprintf(out.file, "%.17g,%.17g,%.17g,%.17g,%.17g,", item->objective, item->capacity,
+                        item->penalty, item->topup, item->unmet);
+            else
+                fputs(",,,,,", out.file);
+            fprintf(out.file, "%.6f\n", item->seconds);
         }
         rc = cap_outfile_commit(&out, &diag);
     }

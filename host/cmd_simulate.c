@@ -349,11 +349,15 @@ int cap_cmd_simulate(int argc, char **argv)
 
 int cap_cmd_devices(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        fputs("usage: capplan devices\nList the Monte Carlo backends found: CUDA devices and "
-              "OpenMP threads.\n",
-              stdout);
+    static const char usage[] = "usage: capplan devices\nList the Monte Carlo backends found: "
+                                "CUDA devices and OpenMP threads.\n";
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage, stdout);
         return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "capplan devices: unexpected argument '%s'\n\n%s", argv[1], usage);
+        return 2;
     }
     printf("cpu: OpenMP, %d threads\n", cap_mc_cpu_threads());
     if (!cap_mc_cuda_compiled()) {

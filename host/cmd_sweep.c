@@ -270,6 +270,13 @@ static cap_status write_outputs(const sweep_args *args, const cap_sweep_result *
     if (rc != CAP_OK || !args->plots)
         return rc;
     rc = write_file(dir, "sweep.dat", write_dat, &args->sweep, r, diag);
+    bool any_cost = false;
+    for (int p = 0; p < r->point_count; p++)
+        any_cost = any_cost || point_solved(&r->points[p]);
+    if (rc == CAP_OK && !any_cost) {
+        cap_diag_add(diag, "no point has a plan: %s/sweep.png not drawn", dir);
+        return CAP_OK;
+    }
     char body[4096];
     plot_body(&args->sweep, r, body, sizeof body);
     return rc == CAP_OK ? cap_plot_render(dir, "sweep", body, diag) : rc;

@@ -91,17 +91,17 @@ json_t *cap_mc_report_json(const cap_scenario *s, const cap_mc_result *result,
         json_array_append_new(counts, json_integer((json_int_t)main->histogram[b]));
     json_object_set_new(histogram, "counts", counts);
     json_object_set_new(root, "cost_histogram", histogram);
-    if (result->scale_count > 1) {
-        json_t *sweep = json_array();
-        for (int i = 0; i < result->scale_count; i++) {
-            json_t *point = json_object();
-            cap_json_set_number(point, "scale", result->scales[i].scale);
-            json_object_set_new(point, "cost_usd", cost_json(&result->scales[i].cost));
-            json_object_set_new(point, "workloads", workloads_json(s, &result->scales[i]));
-            json_array_append_new(sweep, point);
-        }
-        json_object_set_new(root, "sweep", sweep);
+    /* every scale run, the one scale 1 too when there is no --demand-scale, so that scripts
+     * always find the list */
+    json_t *sweep = json_array();
+    for (int i = 0; i < result->scale_count; i++) {
+        json_t *point = json_object();
+        cap_json_set_number(point, "scale", result->scales[i].scale);
+        json_object_set_new(point, "cost_usd", cost_json(&result->scales[i].cost));
+        json_object_set_new(point, "workloads", workloads_json(s, &result->scales[i]));
+        json_array_append_new(sweep, point);
     }
+    json_object_set_new(root, "sweep", sweep);
     json_t *timing = json_object();
     json_object_set_new(timing, "device", json_string(result->device));
     json_object_set_new(timing, "threads", json_integer(result->threads));

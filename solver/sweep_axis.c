@@ -269,6 +269,16 @@ static double axis_bad_value(const cap_scenario *work, const cap_sweep_axis *a)
 
 cap_status cap_sweep_check(const cap_scenario *base, const cap_sweep_options *o, cap_diag *diag)
 {
+    /* two axes on one field of one target: the second would overwrite the first */
+    for (int i = 0; i < o->axis_count; i++)
+        for (int j = i + 1; j < o->axis_count; j++) {
+            const cap_sweep_axis *a = &o->axes[i], *b = &o->axes[j];
+            if (a->kind == b->kind && a->index == b->index && a->field == b->field) {
+                cap_diag_add(diag, "--vary %s and --vary %s set the same field; give it once",
+                             a->label ? a->label : "axis", b->label ? b->label : "axis");
+                return CAP_ERR_INPUT;
+            }
+        }
     cap_scenario *work = cap_scenario_clone(base);
     if (!work) {
         cap_diag_add(diag, "out of memory");

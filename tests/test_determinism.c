@@ -140,6 +140,48 @@ static void compare_simulations(const char *common, const char *const *variants,
     free(first_hist);
 }
 
+/* The sweep entry at `scale` of a run's mc.json, as canonical text. */
+static char *sweep_entry(const run *r, double scale, int expected_entries)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/out/mc.json", r->dir);
+    json_error_t error;
+    json_t *root = json_load_file(path, 0, &error);
+    cr_assert_not_null(root, "%s: %s", path, error.text);
+    json_t *sweep = json_object_get(root, "sweep");
+    cr_assert(json_is_array(sweep), "%s has no sweep list", path);
+    cr_assert_eq((int)json_array_size(sweep), expected_entries);
+    char *text = NULL;
+    for (size_t i = 0; i < json_array_size(sweep); i++) {
+        json_t *entry = json_array_get(sweep, i);
+        if (fabs(json_number_value(json_object_get(entry, "scale")) - scale) < 1e-12)
+            text = json_dumps(entry, JSON_SORT_KEYS | JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    }
+    json_decref(root);
+    cr_assert_not_null(text, "%s: no sweep entry at scale %g", path, scale);
+    return text;
+}
+
+/* mc.json always lists the scales run: a plain run its one scale 1, and (every scale on the
+ * same random numbers) that entry equals a demand sweep's entry at scale 1. */
+Test(determinism, mc_json_sweep_lists_the_plain_run_too)
+{
+    run plain, swept;
+    run_ok(&plain,
+           "simulate '%s' --samples 5000 --seed 3 --backend cpu --no-plots --quiet --out out",
+           cap_test_path(SCENARIO));
+    run_ok(&swept,
+           "simulate '%s' --samples 5000 --seed 3 --demand-scale 0.9:1.1:0.1 --backend cpu "
+           "--no-plots --quiet --out out",
+           cap_test_path(SCENARIO));
+    char *alone = sweep_entry(&plain, 1.0, 1), *among = sweep_entry(&swept, 1.0, 3);
+    assert_same_text(among, alone, "the scale-1 sweep entry");
+    free(alone);
+    free(among);
+    run_remove(&plain);
+    run_remove(&swept);
+}
+
 Test(determinism, mc_same_statistics_for_threads_and_chunks)
 {
     const char *const variants[] = {"--threads 1",

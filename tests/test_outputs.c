@@ -431,6 +431,38 @@ Test(outputs, nothing_is_written_outside_out)
     sandbox_close(&box);
 }
 
+/* A batch's summary row for a scenario with no plan leaves the cost cells empty (zeros would
+ * read as a free plan). ok.yaml: demand 50 H100e on an offering at 1 USD/h, 2 periods of 100
+ * h: 1 * 100 * 50 * 2 = 10,000 USD. hard.yaml: hard demand 500 H100e against capacity 100,
+ * infeasible (exit 3, the batch's worst). */
+Test(outputs, batch_summary_leaves_costs_of_unplanned_scenarios_empty)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "ok.yaml", "ok", "w");
+    char path[400];
+    snprintf(path, sizeof path, "%s/hard.yaml", box.work);
+    FILE *out = fopen(path, "w");
+    cr_assert_not_null(out);
+    fputs("version: 1\nname: hard\nperiods: [{id: q1, hours: 100}]\naccelerators: [{id: H100}]\n"
+          "providers: [{id: p}]\nregions: [{id: r, provider: p, geo: us}]\n"
+          "offerings:\n  - {id: o, region: r, accelerator: H100, pricing: on_demand, price: 1, "
+          "capacity: 100}\n"
+          "workloads:\n  - {id: w, demand: 500, throughput: {H100: 1}}\n",
+          out);
+    cr_assert_eq(fclose(out), 0);
+    char *plan[] = {"capplan", "plan", "ok.yaml", "hard.yaml", "--quiet", "--out", "batch", NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, plan), 3);
+    char csv_path[400];
+    snprintf(csv_path, sizeof csv_path, "%s/batch/batch_summary.csv", box.work);
+    char *csv = cap_test_read_file(csv_path);
+    cr_assert_not_null(csv);
+    cr_assert_not_null(strstr(csv, "\nok.yaml,ok,optimal,0,10000,10000,0,0,0,"), "%s", csv);
+    cr_assert_not_null(strstr(csv, "\nhard.yaml,hard,infeasible,3,,,,,,"), "%s", csv);
+    free(csv);
+    sandbox_close(&box);
+}
+
 /* Text inside a single-quoted gnuplot string: quotes doubled, control characters '?', and
  * gnuplot itself reads it back as the original. */
 Test(outputs, plot_text_survives_gnuplot_quoting)

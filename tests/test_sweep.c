@@ -512,3 +512,40 @@ Test(sweep, command_unknown_target_exits_2)
     cr_assert_not_null(strstr(output, "oracle-abilene-demo"), "%s", output);
     free(output);
 }
+
+/* The same field of the same target twice (here once by region id, once as KIND:ID) would
+ * let the second axis overwrite the first at every point: refused. */
+Test(sweep, command_same_axis_twice_exits_2)
+{
+    char *output = NULL, args[4096];
+    snprintf(args, sizeof args,
+             "sweep '%s' --vary oracle-abilene-demo.power_mw=x1:2:1 "
+             "--vary region:oracle-abilene-demo.power_mw=x0.5:1:0.5",
+             cap_test_path("scenarios/teach-power.yaml"));
+    int code = cap_test_run(args, &output, NULL, 0);
+    cr_assert_eq(code, 2, "exit %d: %s", code, output ? output : "");
+    cr_assert_not_null(output);
+    cr_assert_not_null(strstr(output, "set the same field"), "%s", output);
+    free(output);
+}
+
+/* Every point infeasible (demand 100x what the market sells): exit 3, the CSV and data are
+ * written, and the plot is skipped with a note instead of a gnuplot failure. */
+Test(sweep, command_without_any_plan_skips_the_plot)
+{
+    char dir[4096], *output = NULL, args[4096];
+    snprintf(args, sizeof args, "sweep '%s' --vary train.demand=x100:101:1 --out out -q",
+             cap_test_path("scenarios/teach-power.yaml"));
+    int code = cap_test_run(args, &output, dir, sizeof dir);
+    cr_assert_eq(code, 3, "exit %d: %s", code, output ? output : "");
+    cr_assert_not_null(output);
+    cr_assert_null(strstr(output, "gnuplot failed"), "%s", output);
+    cr_assert_not_null(strstr(output, "not drawn"), "%s", output);
+    free(output);
+    char path[8192];
+    snprintf(path, sizeof path, "%s/out/sweep.csv", dir);
+    char *csv = cap_test_read_file(path);
+    cr_assert_not_null(csv);
+    cr_assert_not_null(strstr(csv, "\n100,infeasible,,,,,,"), "%s", csv);
+    free(csv);
+}
