@@ -48,6 +48,7 @@ typedef struct {
     const yl_merged *merged;
     cap_scenario *s;
     yl_ids periods, accelerators, providers, regions, offerings, workloads, geos;
+    double min_share_total; /* of the providers read so far */
 } builder;
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -154,6 +155,16 @@ static void load_provider(builder *b, yl_node item, int index)
         provider->min_share > provider->max_share)
         yl_error(b->ctx, f[PROV_MIN_SHARE], "min_share %g is greater than max_share %g",
                  provider->min_share, provider->max_share);
+    /* Shares of one period's delivered compute: minimums above 1 in all can only be met
+     * by delivering nothing. Said once, at the provider that goes over. */
+    double before = b->min_share_total;
+    if (provider->has_min_share)
+        b->min_share_total += provider->min_share;
+    if (before <= 1.0 + 1e-12 && b->min_share_total > 1.0 + 1e-12)
+        yl_error(b->ctx, f[PROV_MIN_SHARE],
+                 "min_share of the providers so far adds up to %g, over 1: no plan that "
+                 "delivers compute can give each its minimum share",
+                 b->min_share_total);
     yl_number_or(b->ctx, f[PROV_COMMITMENT], "commitment", YL_NONNEGATIVE, 0.0,
                  &provider->commitment);
     yl_number_or(b->ctx, f[PROV_OUTAGE], "outage", YL_FRACTION, 0.0, &provider->outage);

@@ -37,58 +37,84 @@ static void text_add(text_buffer *b, const char *fmt, ...)
     b->text[b->length] = '\0';
 }
 
-/* Says in planners' words what stretching row r by `amount` means. */
-static void describe(const cap_model *m, int r, double rhs, double amount, text_buffer *out)
+/* The constraint row r stands for, in planners' words, with its right-hand side. */
+static void subject(const cap_model *m, int r, double rhs, char *buffer, size_t size)
 {
     const cap_scenario *s = m->scenario;
     const cap_row_info *info = &m->rows[r - 1];
     const char *period = info->period >= 0 ? s->periods[info->period].id : "the horizon";
     switch (info->kind) {
     case CAP_ROW_DEMAND:
-        text_add(out,
-                 "demand of workload '%s' in %s (%.6g H100e) cannot be met: short by %.6g H100e",
-                 s->workloads[info->a].id, period, rhs, amount);
+        snprintf(buffer, size, "demand of workload '%s' in %s (%.6g H100e)",
+                 s->workloads[info->a].id, period, rhs);
         break;
     case CAP_ROW_CAPACITY:
-        text_add(out,
-                 "capacity of offering '%s' in %s (%.6g accelerators) is too small: "
-                 "needs %.6g more",
-                 s->offerings[info->a].id, period, rhs, amount);
+        snprintf(buffer, size, "capacity of offering '%s' in %s (%.6g accelerators)",
+                 s->offerings[info->a].id, period, rhs);
         break;
     case CAP_ROW_MAX_SHARE:
-        text_add(out, "max_share of provider '%s' in %s (%.6g) cannot hold: over by %.6g H100e",
-                 s->providers[info->a].id, period, s->providers[info->a].max_share, amount);
+        snprintf(buffer, size, "max_share of provider '%s' in %s (%.6g)", s->providers[info->a].id,
+                 period, s->providers[info->a].max_share);
         break;
     case CAP_ROW_MIN_SHARE:
-        text_add(out,
-                 "min_share of provider '%s' in %s (%.6g) cannot be reached: short by "
-                 "%.6g H100e",
-                 s->providers[info->a].id, period, s->providers[info->a].min_share, amount);
+        snprintf(buffer, size, "min_share of provider '%s' in %s (%.6g)", s->providers[info->a].id,
+                 period, s->providers[info->a].min_share);
         break;
     case CAP_ROW_POWER:
-        text_add(out,
-                 "power envelope of region '%s' in %s (%.6g MW) is too small: needs %.6g MW more",
-                 s->regions[info->a].id, period, rhs / 1000.0, amount / 1000.0);
+        snprintf(buffer, size, "power envelope of region '%s' in %s (%.6g MW)",
+                 s->regions[info->a].id, period, rhs / 1000.0);
         break;
     case CAP_ROW_SPOT:
-        text_add(out,
-                 "spot cap of workload '%s' in %s (%.6g H100e) cannot hold: over by %.6g H100e",
-                 s->workloads[info->a].id, period, rhs, amount);
+        snprintf(buffer, size, "spot cap of workload '%s' in %s (%.6g H100e)",
+                 s->workloads[info->a].id, period, rhs);
         break;
     case CAP_ROW_BUDGET:
-        text_add(out, "budget (%.6g USD) is too small: needs %.6g USD more", rhs, amount);
+        snprintf(buffer, size, "budget (%.6g USD)", rhs);
         break;
     case CAP_ROW_UNITS:
-        text_add(out, "whole units of offering '%s' in %s cannot match: off by %.6g accelerators",
-                 s->offerings[info->a].id, period, amount);
+        snprintf(buffer, size, "whole units of offering '%s' in %s", s->offerings[info->a].id,
+                 period);
         break;
-    default: {
-        char name[512];
-        cap_model_row_name(m, r, name, sizeof name);
-        text_add(out, "%s cannot hold: off by %.6g", name, amount);
-    }
+    default:
+        cap_model_row_name(m, r, buffer, size);
     }
 }
+
+/* Says what stretching row r by `amount` means. */
+static void describe(const cap_model *m, int r, double rhs, double amount, text_buffer *out)
+{
+    char what[600];
+    subject(m, r, rhs, what, sizeof what);
+    switch (m->rows[r - 1].kind) {
+    case CAP_ROW_DEMAND:
+        text_add(out, "%s cannot be met: short by %.6g H100e", what, amount);
+        break;
+    case CAP_ROW_CAPACITY:
+        text_add(out, "%s is too small: needs %.6g more", what, amount);
+        break;
+    case CAP_ROW_MAX_SHARE:
+    case CAP_ROW_SPOT:
+        text_add(out, "%s cannot hold: over by %.6g H100e", what, amount);
+        break;
+    case CAP_ROW_MIN_SHARE:
+        text_add(out, "%s cannot be reached: short by %.6g H100e", what, amount);
+        break;
+    case CAP_ROW_POWER:
+        text_add(out, "%s is too small: needs %.6g MW more", what, amount / 1000.0);
+        break;
+    case CAP_ROW_BUDGET:
+        text_add(out, "%s is too small: needs %.6g USD more", what, amount);
+        break;
+    case CAP_ROW_UNITS:
+        text_add(out, "%s cannot match: off by %.6g accelerators", what, amount);
+        break;
+    default:
+        text_add(out, "%s cannot hold: off by %.6g", what, amount);
+    }
+}
+
+/* At most this many binding rows are listed; the rest are counted. */
+#define DIAGNOSE_BINDING_LINES 20
 
 static bool elastic_row(cap_row_kind kind)
 {
@@ -147,20 +173,37 @@ cap_status cap_model_diagnose(const cap_model *m, const cap_plan_options *option
     if (ret != 0 || glp_get_status(lp) != GLP_OPT) {
         text_add(&out, "the elastic re-solve found no explanation (GLPK code %d)", ret);
     } else {
-        int found = 0;
-        for (int r = 1; r <= rows; r++) {
-            int type = glp_get_row_type(lp, r);
-            double rhs = type == GLP_UP ? glp_get_row_ub(lp, r) : glp_get_row_lb(lp, r);
-            double tolerance = 1e-7 * fmax(1.0, fabs(rhs));
-            for (int side = 0; side < 2; side++) {
-                int c = elastic[2 * r + side];
-                double amount = c ? glp_get_col_prim(lp, c) : 0.0;
-                if (amount > tolerance) {
-                    describe(m, r, rhs, amount, &out);
-                    found++;
+        int found = 0, binding = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int r = 1; r <= m->row_count; r++) {
+                int type = glp_get_row_type(lp, r);
+                double rhs = type == GLP_UP ? glp_get_row_ub(lp, r) : glp_get_row_lb(lp, r);
+                double tolerance = 1e-7 * fmax(1.0, fabs(rhs));
+                bool stretched = false;
+                for (int side = 0; side < 2; side++) {
+                    int c = elastic[2 * r + side];
+                    double amount = c ? glp_get_col_prim(lp, c) : 0.0;
+                    stretched = stretched || amount > tolerance;
+                    if (pass == 0 && amount > tolerance) {
+                        describe(m, r, rhs, amount, &out);
+                        found++;
+                    }
+                }
+                /* Pass 2: the rows that hold exactly and whose dual is not 0 (loosening
+                 * one would shrink the stretch), the others of the conflict. */
+                if (pass == 0 || stretched || found == 0 || !elastic_row(m->rows[r - 1].kind) ||
+                    m->rows[r - 1].kind == CAP_ROW_UNITS || fabs(glp_get_row_dual(lp, r)) <= 1e-9)
+                    continue;
+                if (binding == 0)
+                    text_add(&out, "held back by these binding constraints:");
+                if (binding++ < DIAGNOSE_BINDING_LINES) {
+                    char what[600];
+                    subject(m, r, rhs, what, sizeof what);
+                    text_add(&out, "  %s", what);
                 }
             }
-        }
+        if (binding > DIAGNOSE_BINDING_LINES)
+            text_add(&out, "  and %d more", binding - DIAGNOSE_BINDING_LINES);
         if (found == 0)
             text_add(&out, "the LP relaxation is feasible: whole units (accelerator 'unit' "
                            "sizes) make the integer model infeasible");

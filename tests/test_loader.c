@@ -409,6 +409,11 @@ Test(loader, min_share_above_max_share)
     expect_bad_file("bad_min_share.yaml", 9, 44, "min_share 0.7 is greater than max_share 0.5");
 }
 
+Test(loader, min_shares_above_one_in_all)
+{
+    expect_bad_file("bad_min_share_total.yaml", 7, 24, "adds up to 1.2, over 1");
+}
+
 Test(loader, unknown_pricing)
 {
     expect_bad_file("bad_pricing.yaml", 16, 14, "unknown pricing 'spotty'");

@@ -754,7 +754,7 @@ Test(hand, max_served_then_cost)
 
 /* ---- (13) hard demand that cannot be met: infeasible, and the diagnosis names it -------- */
 
-/* pretrain needs 100 H100e with no penalty; the only offering holds 60 accelerators. The
+/* pretrain needs 100 H100e with no penalty; its only offering holds 60 accelerators. The
  * demand row (>= 100) and the capacity row (<= 60) cannot hold together. serve (demand 10,
  * own offering) is feasible on its own. */
 Test(hand, hard_demand_infeasible)
@@ -782,6 +782,14 @@ Test(hand, hard_demand_infeasible)
     cr_assert_not_null(r.plan->diagnosis);
     cr_assert(strstr(r.plan->diagnosis, "pretrain") != NULL,
               "diagnosis does not name the demand of pretrain: %s", r.plan->diagnosis);
+    /* Stretching the demand by 40 costs 40/100 of its size, the capacity 40/60 of its: the
+     * demand stretches, and the capacity row is named as what holds it back. eu-h100 (in
+     * geo eu, out of pretrain's reach) plays no part. */
+    cr_assert(strstr(r.plan->diagnosis, "short by 40 H100e") != NULL, "%s", r.plan->diagnosis);
+    cr_assert(strstr(r.plan->diagnosis, "binding constraints:\n  capacity of offering 'small' "
+                                        "in p1 (60 accelerators)\n") != NULL,
+              "diagnosis does not name the capacity of small: %s", r.plan->diagnosis);
+    cr_assert(strstr(r.plan->diagnosis, "eu-h100") == NULL, "%s", r.plan->diagnosis);
     solved_free(&r);
 }
 
