@@ -477,11 +477,15 @@ static void print_rows(const cap_scenario *s, const cap_sensitivity *r, int top)
     free(sorted);
 }
 
+/* Closest to entering first; those no price brings in (price_low -inf) last. */
 static int by_reduced_cost(const void *left, const void *right)
 {
-    double a = (*(const cap_column_sensitivity *const *)left)->reduced_cost;
-    double b = (*(const cap_column_sensitivity *const *)right)->reduced_cost;
-    return (a > b) - (a < b);
+    const cap_column_sensitivity *x = *(const cap_column_sensitivity *const *)left;
+    const cap_column_sensitivity *y = *(const cap_column_sensitivity *const *)right;
+    bool x_never = x->price_low == -INFINITY, y_never = y->price_low == -INFINITY;
+    if (x_never != y_never)
+        return x_never - y_never;
+    return (x->reduced_cost > y->reduced_cost) - (x->reduced_cost < y->reduced_cost);
 }
 
 static void print_columns(const cap_scenario *s, const cap_sensitivity *r, int top)

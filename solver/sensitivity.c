@@ -241,6 +241,20 @@ static bool no_units_left(const cap_resolver *r, int o, int t)
     return c && glp_get_col_ub(m->lp, c) <= 0.0;
 }
 
+/* A column that a row with right-hand side 0 holds at 0 whatever its price: a spot
+ * offering for a workload with no spot allowance that period, an offering with no capacity,
+ * or one in a region whose power envelope is 0. The plan is the same at any price. */
+static bool held_at_zero(const cap_scenario *s, const cap_column_sensitivity *col)
+{
+    const cap_offering *offering = &s->offerings[col->o];
+    const cap_workload *workload = &s->workloads[col->w];
+    const double *power = s->regions[offering->region].power_mw;
+    double kw = s->accelerators[offering->accelerator].power_kw;
+    return (offering->pricing == CAP_PRICING_SPOT &&
+            workload->max_spot_share * workload->demand[col->t] <= 0.0) ||
+           offering->capacity[col->t] <= 0.0 || (power && kw > 0.0 && power[col->t] <= 0.0);
+}
+
 /* Price ranges: analytic for non-basic columns, tableau ratio tests for basic ones. */
 static bool columns_range(const cap_resolver *r, const int *column_of, cap_sensitivity *result,
                           bool glpk_ranging)
@@ -268,11 +282,16 @@ static bool columns_range(const cap_resolver *r, const int *column_of, cap_sensi
             nonbasic_price_range(col, hours, factor);
             if (no_units_left(r, col->o, col->t))
                 col->price_low = -INFINITY; /* no price brings it in without a whole unit */
-            continue;
+        } else {
+            col->price_low = unlimited(low[i]) / hours;
+            col->price_high = unlimited(high[i]) / hours;
+            i++;
         }
-        col->price_low = unlimited(low[i]) / hours;
-        col->price_high = unlimited(high[i]) / hours;
-        i++;
+        /* held at 0 (basic or not): the plan is the same at any price */
+        if (held_at_zero(m->scenario, col)) {
+            col->price_low = -INFINITY;
+            col->price_high = INFINITY;
+        }
     }
     free(list);
     free(low);

@@ -425,6 +425,31 @@ Test(sensitivity, spot_by_hand)
     cap_scenario_free(s);
 }
 
+/* The same market without a spot allowance (max_spot_share 0, the default): the spot row
+ * reads 1.0 * x_spot <= 0, so spot stays at 0 whatever it costs and the plan's price range
+ * is unlimited both ways (a degenerate basis would give a finite one). At a price of 0.01
+ * it indeed stays out. */
+Test(sensitivity, spot_without_allowance_never_enters)
+{
+    char yaml[sizeof spot_scenario];
+    const char *cut = strstr(spot_scenario, "max_spot_share: 0.2, ");
+    cr_assert_not_null(cut);
+    snprintf(yaml, sizeof yaml, "%.*s%s", (int)(cut - spot_scenario), spot_scenario,
+             cut + strlen("max_spot_share: 0.2, "));
+    cap_scenario *s = cap_test_scenario(yaml);
+    cap_sensitivity *r = analyze(s, false, 0.0);
+    const cap_column_sensitivity *spot = column_of(r, 0, 0, 0);
+    cr_assert_eq(spot->accelerators, 0.0);
+    cr_assert(spot->price_low == -INFINITY, "spot price_low %g, expected -inf", spot->price_low);
+    cr_assert(spot->price_high == INFINITY, "spot price_high %g, expected inf", spot->price_high);
+    cap_sensitivity_free(r);
+    s->offerings[0].price[0] = 0.01;
+    cap_plan *plan = solve(s);
+    cr_assert_eq(plan->x[cap_plan_index(plan, 0, 0, 0)], 0.0);
+    cap_plan_free(plan);
+    cap_scenario_free(s);
+}
+
 /* ---- budget (max_served) ---------------------------------------------------------------- */
 
 /* max_served with budget 100,000 USD, one offering at 2.00 (2000 USD per accelerator over
