@@ -238,6 +238,17 @@ static int obtain_plan(const simulate_args *args, const cap_scenario *s, cap_pla
     cap_status rc;
     if (args->plan_path) {
         rc = cap_plan_read_csv(args->plan_path, s, plan, &diag);
+        cap_diag notes;
+        cap_diag_init(&notes);
+        if (rc == CAP_OK && cap_plan_limits_check(s, *plan, &notes) > 0) {
+            fprintf(stderr,
+                    "%s: warning: the plan exceeds the scenario's limits (simulated as "
+                    "written):\n",
+                    args->plan_path);
+            for (int i = 0; i < notes.count; i++)
+                fprintf(stderr, "  %s\n", notes.lines[i]);
+        }
+        cap_diag_free(&notes);
     } else {
         rc = cap_plan_solve(s, &args->solve, plan, &diag);
         if (rc == CAP_OK && (*plan)->status != CAP_PLAN_OPTIMAL &&

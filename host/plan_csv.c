@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,4 +211,59 @@ cap_status cap_plan_read_csv(const char *path, const cap_scenario *s, cap_plan *
     plan->objective_usd = plan->capacity_usd;
     *out = plan;
     return CAP_OK;
+}
+
+#define LIMIT_LINES 10
+
+static void limit_note(cap_diag *notes, int exceeded, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void limit_note(cap_diag *notes, int exceeded, const char *format, ...)
+{
+    if (exceeded > LIMIT_LINES)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(line, sizeof line, format, ap);
+    va_end(ap);
+    cap_diag_add(notes, "%s", line);
+}
+
+int cap_plan_limits_check(const cap_scenario *s, const cap_plan *plan, cap_diag *notes)
+{
+    int exceeded = 0;
+    for (int t = 0; t < s->period_count; t++) {
+        for (int o = 0; o < s->offering_count; o++) {
+            double held = 0.0;
+            for (int w = 0; w < s->workload_count; w++)
+                held += plan->x[cap_plan_index(plan, t, w, o)];
+            double capacity = s->offerings[o].capacity[t];
+            if (held > capacity + 1e-9 * fmax(1.0, capacity))
+                limit_note(notes, ++exceeded,
+                           "offering '%s' in %s: the plan holds %.6g accelerators, its "
+                           "capacity is %.6g",
+                           s->offerings[o].id, s->periods[t].id, held, capacity);
+        }
+        for (int g = 0; g < s->region_count; g++) {
+            if (!s->regions[g].power_mw)
+                continue;
+            double kw = 0.0;
+            for (int o = 0; o < s->offering_count; o++) {
+                if (s->offerings[o].region != g)
+                    continue;
+                double per = s->accelerators[s->offerings[o].accelerator].power_kw;
+                for (int w = 0; w < s->workload_count; w++)
+                    kw += per * plan->x[cap_plan_index(plan, t, w, o)];
+            }
+            double envelope = 1000.0 * s->regions[g].power_mw[t];
+            if (kw > envelope + 1e-9 * fmax(1.0, envelope))
+                limit_note(notes, ++exceeded,
+                           "region '%s' in %s: the plan draws %.6g MW, its power envelope is "
+                           "%.6g MW",
+                           s->regions[g].id, s->periods[t].id, kw / 1000.0, envelope / 1000.0);
+        }
+    }
+    if (exceeded > LIMIT_LINES)
+        cap_diag_add(notes, "and %d more limits exceeded", exceeded - LIMIT_LINES);
+    return exceeded;
 }

@@ -572,6 +572,43 @@ Test(hostile, plan_csv_hostile_files)
     free(dir);
 }
 
+/* A plan over the scenario's limits is simulated as written, with a warning naming each
+ * limit. teach-power.yaml: oracle-abilene-demo-gb200 sells 2880 GB200 (1.8 kW each) in a
+ * 2.0 MW envelope in 2026Q1; 4000 of them exceed both (4000 * 1.8 kW = 7.2 MW). 100 of
+ * them (0.18 MW) exceed neither. */
+Test(hostile, plan_over_the_limits_is_simulated_with_a_warning)
+{
+    char *dir = make_temp_dir();
+    write_in(
+        dir, "over.csv",
+        "period,workload,offering,accelerators\n2026Q1,train,oracle-abilene-demo-gb200,4000\n");
+    write_in(dir, "within.csv",
+             "period,workload,offering,accelerators\n2026Q1,train,oracle-abilene-demo-gb200,100\n");
+    const char *names[] = {"over.csv", "within.csv"};
+    for (int i = 0; i < 2; i++) {
+        char args[8192], *output = NULL;
+        snprintf(args, sizeof args,
+                 "simulate '%s' --plan '%s/%s' --samples 1000 --backend cpu --no-plots --quiet",
+                 cap_test_path("scenarios/teach-power.yaml"), dir, names[i]);
+        int code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 0, "exit %d: %s", code, output ? output : "");
+        cr_assert_not_null(output);
+        if (i == 0) {
+            cr_assert_not_null(strstr(output, "offering 'oracle-abilene-demo-gb200' in 2026Q1: the "
+                                              "plan holds 4000 accelerators, its capacity is 2880"),
+                               "%s", output);
+            cr_assert_not_null(strstr(output, "region 'oracle-abilene-demo' in 2026Q1: the plan "
+                                              "draws 7.2 MW, its power envelope is 2 MW"),
+                               "%s", output);
+        } else {
+            cr_assert_null(strstr(output, "warning"), "%s", output);
+        }
+        free(output);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 /* ---- fuzzer regressions --------------------------------------------------------------- */
 
 /* What tests/fuzz/fuzz_scenario.c does with one input. */
