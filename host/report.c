@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "outfile.h"
 
 void cap_format_usd(double value, char *buffer, size_t size)
@@ -209,7 +210,7 @@ static json_t *summary_costs(const cap_scenario *s, const cap_plan *plan, json_t
 {
     json_t *cost = json_object();
     json_t *by_provider = json_object(), *by_accelerator = json_object(),
-           *by_period = json_object();
+           *by_period = json_object(), *penalty_by_period = json_object();
     double *provider = calloc((size_t)s->provider_count + 1, sizeof *provider);
     double *accelerator = calloc((size_t)s->accelerator_count + 1, sizeof *accelerator);
     for (int t = 0; provider && accelerator && t < s->period_count; t++) {
@@ -226,6 +227,11 @@ static json_t *summary_costs(const cap_scenario *s, const cap_plan *plan, json_t
         for (int a = 0; a < s->accelerator_count; a++)
             accelerator[a] += totals.accelerator_cost[a];
         cap_json_set_number(by_period, s->periods[t].id, totals.total_cost);
+        double penalty = 0.0;
+        for (int w = 0; plan->unmet && w < s->workload_count; w++)
+            if (s->workloads[w].has_penalty)
+                penalty += cap_model_unmet_cost(s, w, t) * plan->unmet[w * s->period_count + t];
+        cap_json_set_number(penalty_by_period, s->periods[t].id, penalty);
         json_object_set_new(shares, s->periods[t].id, period_shares);
         cap_json_set_number(power, s->periods[t].id, totals.power_kw / 1000.0);
         cap_period_totals_free(&totals);
@@ -245,6 +251,7 @@ static json_t *summary_costs(const cap_scenario *s, const cap_plan *plan, json_t
     json_object_set_new(cost, "by_provider", by_provider);
     json_object_set_new(cost, "by_accelerator", by_accelerator);
     json_object_set_new(cost, "by_period", by_period);
+    json_object_set_new(cost, "penalty_by_period", penalty_by_period);
     json_t *topups = json_object();
     for (int p = 0; p < s->provider_count; p++)
         if (s->providers[p].commitment > 0.0)

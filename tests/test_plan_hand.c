@@ -10,11 +10,13 @@
  * degenerate (several optimal x), only the objective and what is unique are asserted.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "plan.h"
+#include "report.h"
 #include "support.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -497,6 +499,15 @@ Test(hand, penalty_cheaper_than_buying)
     assert_near(r.plan->penalty_usd, 90000.0, "penalty_usd");
     assert_near(r.plan->capacity_usd, 40000.0, "capacity_usd");
     assert_near(r.plan->unmet_h100e_hours, 60000.0, "unmet_h100e_hours");
+    /* summary.json splits the period's cost the same way */
+    json_t *summary = cap_report_summary(r.scenario, r.plan, false);
+    json_t *cost = json_object_get(summary, "cost_usd");
+    assert_near(json_number_value(json_object_get(json_object_get(cost, "by_period"), "p1")),
+                40000.0, "cost_usd.by_period.p1");
+    assert_near(
+        json_number_value(json_object_get(json_object_get(cost, "penalty_by_period"), "p1")),
+        90000.0, "cost_usd.penalty_by_period.p1");
+    json_decref(summary);
     solved_free(&r);
 }
 
