@@ -36,8 +36,8 @@ enum { CAP_OPT_MIP_GAP = 0x1000, CAP_OPT_TIME_LIMIT, CAP_OPT_NODE_LIMIT };
         "node-limit", required_argument, NULL, CAP_OPT_NODE_LIMIT                                  \
     }
 
-/* Sets `solve` from one of those options: 1 done, 0 `code` is not one of them, -1 a bad
- * value (said on stderr). */
+/* Sets `solve` from -i (--integer) or one of those options: 1 done, 0 `code` is not one of
+ * them, -1 a bad value (said on stderr). */
 int cap_parse_mip_option(int code, const char *text, cap_plan_options *solve);
 
 /* The one scenario operand of `capplan COMMAND` (argv[first] when it is the last argument);

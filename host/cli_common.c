@@ -43,6 +43,9 @@ int cap_parse_mip_option(int code, const char *text, cap_plan_options *solve)
 {
     int64_t nodes;
     switch (code) {
+    case 'i':
+        solve->integer = true;
+        return 1;
     case CAP_OPT_MIP_GAP:
         if (!cap_parse_double("--mip-gap", text, &solve->mip_gap) || solve->mip_gap < 0) {
             if (solve->mip_gap < 0)

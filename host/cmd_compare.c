@@ -80,6 +80,9 @@ static int parse_option(int c, compare_args *args)
     static const char *const backends[] = {"auto", "cpu", "cuda"};
     static const char *const recourses[] = {"none", "greedy"};
     int choice = 0;
+    int solve_option = cap_parse_mip_option(c, optarg, &args->solve);
+    if (solve_option != 0)
+        return solve_option < 0 ? 2 : 0;
     switch (c) {
     case 'm': {
         char **grown = realloc(args->mixes, ((size_t)args->mix_count + 1) * sizeof *grown);
@@ -109,13 +112,6 @@ static int parse_option(int c, compare_args *args)
         return 0;
     case 'T':
         return cap_parse_int64("--threads", optarg, 1, 1024, &args->mc.threads) ? 0 : 2;
-    case 'i':
-        args->solve.integer = true;
-        return 0;
-    case CAP_OPT_MIP_GAP:
-    case CAP_OPT_TIME_LIMIT:
-    case CAP_OPT_NODE_LIMIT:
-        return cap_parse_mip_option(c, optarg, &args->solve) < 0 ? 2 : 0;
     case 'o':
         args->out_dir = optarg;
         return 0;

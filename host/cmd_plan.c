@@ -73,18 +73,15 @@ static int parse_plan_args(int argc, char **argv, plan_args *args)
     int c;
     int64_t n;
     while ((c = getopt_long(argc, argv, "o:ijvqh", options, NULL)) != -1) {
+        int solve_option = cap_parse_mip_option(c, optarg, &args->solve);
+        if (solve_option != 0) {
+            if (solve_option < 0)
+                return 2;
+            continue;
+        }
         switch (c) {
         case 'o':
             args->out_dir = optarg;
-            break;
-        case 'i':
-            args->solve.integer = true;
-            break;
-        case CAP_OPT_MIP_GAP:
-        case CAP_OPT_TIME_LIMIT:
-        case CAP_OPT_NODE_LIMIT:
-            if (cap_parse_mip_option(c, optarg, &args->solve) < 0)
-                return 2;
             break;
         case 'j':
             args->json = true;
@@ -200,8 +197,11 @@ static int plan_one(const char *path, const plan_args *args)
         return rc;
     }
     code = plan_exit_code(plan);
-    if (code != 0)
+    if (code != 0) {
         report_not_solved(path, plan);
+        cap_diag_print(&diag, stderr); /* why, when the solver said (a limit it reached) */
+        cap_diag_clear(&diag);
+    }
     if (args->json) {
         json_t *summary = cap_report_summary(scenario, plan, args->solve.integer);
         json_dumpf(summary, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

@@ -79,6 +79,12 @@ static int parse_args(int argc, char **argv, sensitivity_args *args)
     int c;
     int64_t n;
     while ((c = getopt_long(argc, argv, "o:s:ijqh", options, NULL)) != -1) {
+        int solve_option = cap_parse_mip_option(c, optarg, &args->analysis.solve);
+        if (solve_option != 0) {
+            if (solve_option < 0)
+                return 2;
+            continue;
+        }
         switch (c) {
         case 'o':
             args->out_dir = optarg;
@@ -90,15 +96,6 @@ static int parse_args(int argc, char **argv, sensitivity_args *args)
                 fprintf(stderr, "capplan sensitivity: --tornado-step must be in [0, 1)\n");
                 return 2;
             }
-            break;
-        case 'i':
-            args->analysis.solve.integer = true;
-            break;
-        case CAP_OPT_MIP_GAP:
-        case CAP_OPT_TIME_LIMIT:
-        case CAP_OPT_NODE_LIMIT:
-            if (cap_parse_mip_option(c, optarg, &args->analysis.solve) < 0)
-                return 2;
             break;
         case 'j':
             args->json = true;

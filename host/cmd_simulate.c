@@ -114,6 +114,12 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
     optind = 0;
     int c;
     while ((c = getopt_long(argc, argv, "n:s:b:d:r:p:io:jqh", options, NULL)) != -1) {
+        int solve_option = cap_parse_mip_option(c, optarg, &args->solve);
+        if (solve_option != 0) {
+            if (solve_option < 0)
+                return 2;
+            continue;
+        }
         switch (c) {
         case 'n':
             if (!cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->mc.samples))
@@ -153,15 +159,6 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
             break;
         case 'p':
             args->plan_path = optarg;
-            break;
-        case 'i':
-            args->solve.integer = true;
-            break;
-        case CAP_OPT_MIP_GAP:
-        case CAP_OPT_TIME_LIMIT:
-        case CAP_OPT_NODE_LIMIT:
-            if (cap_parse_mip_option(c, optarg, &args->solve) < 0)
-                return 2;
             break;
         case 'o':
             args->out_dir = optarg;

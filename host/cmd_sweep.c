@@ -90,6 +90,12 @@ static int parse_args(int argc, char **argv, sweep_args *args)
     int c;
     int64_t n;
     while ((c = getopt_long(argc, argv, "V:o:iqh", options, NULL)) != -1) {
+        int solve_option = cap_parse_mip_option(c, optarg, &args->sweep.solve);
+        if (solve_option != 0) {
+            if (solve_option < 0)
+                return 2;
+            continue;
+        }
         switch (c) {
         case 'V':
             if (!spec_add(args, optarg))
@@ -97,15 +103,6 @@ static int parse_args(int argc, char **argv, sweep_args *args)
             break;
         case 'o':
             args->out_dir = optarg;
-            break;
-        case 'i':
-            args->sweep.solve.integer = true;
-            break;
-        case CAP_OPT_MIP_GAP:
-        case CAP_OPT_TIME_LIMIT:
-        case CAP_OPT_NODE_LIMIT:
-            if (cap_parse_mip_option(c, optarg, &args->sweep.solve) < 0)
-                return 2;
             break;
         case 'T':
             if (!cap_parse_int64("--threads", optarg, 1, 1024, &n))

@@ -208,6 +208,16 @@ static cap_status cap_mip_search(cap_model *m, const cap_plan_options *options,
         *status = CAP_PLAN_INFEASIBLE;
     else
         *status = CAP_PLAN_UNDEFINED;
+    if (*status == CAP_PLAN_UNDEFINED && ret == GLP_ESTOP)
+        cap_diag_add(diag,
+                     "the MIP search stopped at its node limit (%ld nodes) before it found a "
+                     "plan: raise --node-limit",
+                     options->node_limit);
+    else if (*status == CAP_PLAN_UNDEFINED && ret == GLP_ETMLIM)
+        cap_diag_add(diag,
+                     "the MIP search stopped at its time limit (%g s) before it found a plan: "
+                     "raise --time-limit",
+                     limit);
     if (*status == CAP_PLAN_OPTIMAL || *status == CAP_PLAN_FEASIBLE) {
         double value = glp_mip_obj_val(m->lp);
         /* The LP relaxation's optimum bounds every integer plan; a node's bound can be

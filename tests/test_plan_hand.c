@@ -17,6 +17,7 @@
 
 #include "plan.h"
 #include "report.h"
+#include "scenario_load.h"
 #include "support.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -696,6 +697,38 @@ Test(hand, integer_node_limit_stops_at_the_root)
     solved whole = solve_yaml_with(rack_yaml, &options);
     assert_optimal(&whole, 228800.0);
     solved_free(&whole);
+}
+
+/* A search stopped before it has any plan says so, and which limit to raise. On
+ * teach-power.yaml the root's roundings all break a power envelope or fall short of the
+ * hard demand (GLPK's log: "mip = not found yet" after the root), so one node leaves the
+ * search with no plan; the whole search finds one. */
+Test(hand, integer_node_limit_before_any_plan)
+{
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_scenario *s = NULL;
+    cr_assert_eq(cap_scenario_load(cap_test_path("scenarios/teach-power.yaml"), &s, &diag), CAP_OK);
+    cap_plan_options options;
+    cap_plan_options_init(&options);
+    options.integer = true;
+    options.node_limit = 1;
+    cap_plan *plan = NULL;
+    cr_assert_eq(cap_plan_solve(s, &options, &plan, &diag), CAP_OK);
+    cr_assert_eq(plan->status, CAP_PLAN_UNDEFINED, "plan status %s, expected undefined",
+                 cap_plan_status_name(plan->status));
+    bool said = false;
+    for (int i = 0; i < diag.count; i++)
+        said = said || strstr(diag.lines[i], "raise --node-limit") != NULL;
+    cr_assert(said, "no word of the node limit");
+    cap_plan_free(plan);
+    options.node_limit = 0;
+    cr_assert_eq(cap_plan_solve(s, &options, &plan, &diag), CAP_OK);
+    cr_assert_eq(plan->status, CAP_PLAN_OPTIMAL, "plan status %s, expected optimal",
+                 cap_plan_status_name(plan->status));
+    cap_plan_free(plan);
+    cap_diag_free(&diag);
+    cap_scenario_free(s);
 }
 
 /* ---- (12) max_served under a budget ----------------------------------------------------- */
