@@ -7,6 +7,7 @@
  * written under temporary names and renamed, so an interrupted run leaves no partial file.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,18 @@ static void install_signal_handlers(void)
     sigaction(SIGTERM, &action, NULL);
 }
 
+/* A table or JSON that could not be written (a full disk, a closed pipe) is a failure. */
+static int stdout_checked(int code)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "capplan: standard output: write failed: %s\n",
+                errno ? strerror(errno) : "error");
+        return code == 0 ? 1 : code;
+    }
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -169,17 +182,17 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return 0;
+        return stdout_checked(0);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("capplan 0.1.0\n");
-        return 0;
+        return stdout_checked(0);
     }
     hugepages_reexec(argc, argv);
     install_signal_handlers();
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return stdout_checked(commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "capplan: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Temporary paths still open, so a signal handler can unlink them. Fixed size: a
@@ -25,11 +27,34 @@ static void track(char *path, char *untrack)
     }
 }
 
+static volatile pid_t tracked_child;
+
+void cap_outfile_track_child(pid_t child)
+{
+    tracked_child = child;
+}
+
 void cap_outfile_cleanup_signal(void)
 {
+    pid_t child = tracked_child;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     for (int i = 0; i < OPEN_MAX; i++)
         if (open_temp_paths[i])
             unlink(open_temp_paths[i]);
+}
+
+void cap_outfile_track_temp(char *path)
+{
+    track(path, NULL);
+}
+
+void cap_outfile_untrack_temp(char *path)
+{
+    track(NULL, path);
 }
 
 cap_status cap_outdir_prepare(const char *dir, cap_diag *diag)
@@ -90,6 +115,15 @@ cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name,
     }
     snprintf(out->final_path, size, "%s/%s", dir, name);
     snprintf(out->temp_path, size, "%s/.%s.tmp-XXXXXX", dir, name);
+    /* The rename would replace whatever holds the name: a device, a FIFO or a link too. */
+    struct stat existing;
+    if (lstat(out->final_path, &existing) == 0 && !S_ISREG(existing.st_mode)) {
+        cap_diag_add(diag, "%s: exists and is not a regular file; not replaced", out->final_path);
+        free(out->temp_path);
+        out->temp_path = NULL;
+        cap_outfile_abort(out);
+        return CAP_ERR_INPUT;
+    }
     int fd = mkstemp(out->temp_path);
     if (fd < 0) {
         cap_diag_add(diag, "%s: cannot create: %s", out->final_path, strerror(errno));

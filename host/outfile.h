@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "diag.h"
 
@@ -39,6 +40,15 @@ cap_status cap_outfile_write_string(const char *dir, const char *name, const cha
 /* Removes every temporary file this process still has open; async-signal-safe, for the
  * SIGINT/SIGTERM handler. */
 void cap_outfile_cleanup_signal(void);
+
+/* A temporary file that another process writes (gnuplot's PNG) is removed by
+ * cap_outfile_cleanup_signal between these two calls; `path` must live that long. */
+void cap_outfile_track_temp(char *path);
+void cap_outfile_untrack_temp(char *path);
+
+/* The child process writing such a file (0: none): cap_outfile_cleanup_signal stops it
+ * first, so that it cannot create the file again once removed. */
+void cap_outfile_track_child(pid_t child);
 
 /* Opens path for reading and fills *info. O_NONBLOCK while opening, cleared after, so that
  * a FIFO nobody writes to cannot hang the open (it then reads as empty). Returns the

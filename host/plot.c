@@ -6,14 +6,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "outfile.h"
 
+/* Looked up on PATH here, not through system(): the shell's wait would hold SIGINT off. */
 bool cap_plot_available(void)
 {
-    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/bin:/bin";
+    for (const char *start = path;;) {
+        const char *end = strchr(start, ':');
+        size_t length = end ? (size_t)(end - start) : strlen(start);
+        char candidate[4096];
+        if (length > 0 && length + sizeof "/gnuplot" < sizeof candidate) {
+            memcpy(candidate, start, length);
+            memcpy(candidate + length, "/gnuplot", sizeof "/gnuplot");
+            struct stat info;
+            if (stat(candidate, &info) == 0 && S_ISREG(info.st_mode) &&
+                access(candidate, X_OK) == 0)
+                return true;
+        }
+        if (!end)
+            return false;
+        start = end + 1;
+    }
 }
 
 void cap_plot_text(const char *text, char *buffer, size_t size)
@@ -49,9 +69,11 @@ static bool run_gnuplot(const char *dir, const char *script, const char *temp_pn
         execlp("gnuplot", "gnuplot", "-e", define, script, (char *)NULL);
         _exit(127);
     }
+    cap_outfile_track_child(pid);
     int status;
     while (waitpid(pid, &status, 0) < 0)
         ;
+    cap_outfile_track_child(0);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -86,8 +108,12 @@ cap_status cap_plot_render(const char *dir, const char *name, const char *body, 
     char temp_path[4096], final_path[4096];
     snprintf(temp_path, sizeof temp_path, "%s/%s", dir, temp_png);
     snprintf(final_path, sizeof final_path, "%s/%s", dir, png_name);
-    if (!run_gnuplot(dir, script_name, temp_png) || rename(temp_path, final_path) != 0) {
+    cap_outfile_track_temp(temp_path); /* an interrupt leaves no half-drawn PNG */
+    bool drawn = run_gnuplot(dir, script_name, temp_png) && rename(temp_path, final_path) == 0;
+    if (!drawn)
         unlink(temp_path);
+    cap_outfile_untrack_temp(temp_path);
+    if (!drawn) {
         cap_diag_add(diag, "%s: gnuplot failed to draw the plot", final_path);
         return CAP_ERR_RUNTIME;
     }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model.h"
@@ -36,11 +37,20 @@ cap_status cap_model_export(const cap_scenario *s, bool integer, const char *pat
         return CAP_ERR_RUNTIME;
     }
     snprintf(temp, size, "%s.tmp-XXXXXX", path);
+    /* The rename would replace whatever holds the name: a device, a FIFO or a link too. */
+    struct stat existing;
+    if (lstat(path, &existing) == 0 && !S_ISREG(existing.st_mode)) {
+        cap_diag_add(diag, "%s: exists and is not a regular file; not replaced", path);
+        free(temp);
+        cap_model_free(m);
+        return CAP_ERR_INPUT;
+    }
     int fd = mkstemp(temp);
     if (fd < 0) {
         cap_diag_add(diag, "%s: cannot create: %s", path, strerror(errno));
         rc = CAP_ERR_RUNTIME;
     } else {
+        fchmod(fd, 0644); /* as every other output */
         close(fd);
         int ret =
             mps ? glp_write_mps(m->lp, GLP_MPS_FILE, NULL, temp) : glp_write_lp(m->lp, NULL, temp);

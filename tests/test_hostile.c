@@ -609,6 +609,70 @@ Test(hostile, plan_over_the_limits_is_simulated_with_a_warning)
     free(dir);
 }
 
+/* An output name held by a FIFO or a symbolic link (or, as root, a device: /dev/null) is
+ * refused, exit 2, and left as it was: the rename of a finished output would replace it. */
+Test(hostile, outputs_never_replace_what_is_not_a_regular_file)
+{
+    char *dir = make_temp_dir();
+    char fifo[4200], link[4200], link_lp[4200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.yaml", dir);
+    snprintf(link, sizeof link, "%s/link.yaml", dir);
+    snprintf(link_lp, sizeof link_lp, "%s/link.lp", dir);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    cr_assert_eq(symlink("elsewhere", link), 0);
+    cr_assert_eq(symlink("elsewhere", link_lp), 0);
+    const char *targets[] = {fifo, link};
+    for (int i = 0; i < 2; i++) {
+        char args[8192], *output = NULL;
+        snprintf(args, sizeof args, "generate --out '%s'", targets[i]);
+        int code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 2, "exit %d: %s", code, output ? output : "");
+        cr_assert_not_null(strstr(output, "is not a regular file"), "%s", output);
+        free(output);
+    }
+    char args[8192], *output = NULL;
+    snprintf(args, sizeof args, "plan '%s' --export '%s' --quiet",
+             cap_test_path("scenarios/teach-power.yaml"), link_lp);
+    int code = cap_test_run(args, &output, NULL, 0);
+    cr_assert_eq(code, 2, "exit %d: %s", code, output ? output : "");
+    free(output);
+    struct stat st;
+    cr_assert(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    cr_assert(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced");
+    cr_assert(lstat(link_lp, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced");
+    remove_tree(dir);
+    free(dir);
+}
+
+/* Output that cannot be written (stdout on a full device) fails the run: exit 1 and a
+ * message, never a silent 0. */
+Test(hostile, stdout_write_failure_is_an_error)
+{
+    if (access("/dev/full", W_OK) != 0) {
+        cr_log_info("no writable /dev/full here: not checked");
+        return;
+    }
+    char *dir = make_temp_dir();
+    const char *commands[] = {"plan '%s' --json", "validate '%s'", "--help"};
+    for (int i = 0; i < 3; i++) {
+        char args[4300], command[8192];
+        snprintf(args, sizeof args, commands[i], cap_test_path("scenarios/teach-power.yaml"));
+        snprintf(command, sizeof command, "'%s' %s > /dev/full 2> '%s/err'", CAPPLAN_BINARY, args,
+                 dir);
+        int raw = system(command);
+        cr_assert(WIFEXITED(raw) && WEXITSTATUS(raw) == 1, "capplan %s: exit %d", args,
+                  WIFEXITED(raw) ? WEXITSTATUS(raw) : -1);
+        char err[4300];
+        snprintf(err, sizeof err, "%s/err", dir);
+        char *text = cap_test_read_file(err);
+        cr_assert_not_null(text);
+        cr_assert_not_null(strstr(text, "standard output: write failed"), "%s", text);
+        free(text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 /* ---- fuzzer regressions --------------------------------------------------------------- */
 
 /* What tests/fuzz/fuzz_scenario.c does with one input. */
