@@ -195,6 +195,11 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
     args->scenario_path = cap_one_scenario("simulate", argc, argv, optind, simulate_usage);
     if (!args->scenario_path)
         return 2;
+    if (args->plan_path && args->solve.integer) {
+        fprintf(stderr, "capplan simulate: --integer solves the plan; --plan reads one instead: "
+                        "give one of them\n");
+        return 2;
+    }
     return 0;
 }
 

@@ -17,7 +17,9 @@
 void cap_format_usd(double value, char *buffer, size_t size)
 {
     double magnitude = fabs(value);
-    if (magnitude >= 1e9)
+    if (!isfinite(value) || magnitude >= 1e15) /* beyond "999999.999 B": 4 digits, exponent */
+        snprintf(buffer, size, "%.4g", value);
+    else if (magnitude >= 1e9)
         snprintf(buffer, size, "%.3f B", value / 1e9);
     else if (magnitude >= 1e6)
         snprintf(buffer, size, "%.3f M", value / 1e6);
@@ -133,7 +135,7 @@ void cap_report_table(FILE *out, const cap_scenario *s, const cap_plan *plan)
     cap_format_usd(plan->capacity_usd, usd, sizeof usd);
     fprintf(out, "  capacity            %14s USD\n", usd);
     cap_format_usd(plan->penalty_usd, usd, sizeof usd);
-    fprintf(out, "  unmet-demand penalty%14s USD (%.4g H100e-hours unmet)\n", usd,
+    fprintf(out, "  unmet-demand penalty %13s USD (%.4g H100e-hours unmet)\n", usd,
             plan->unmet_h100e_hours);
     for (int p = 0; p < s->provider_count; p++)
         if (s->providers[p].commitment > 0.0) {

@@ -470,7 +470,7 @@ static bool parse_values(const char *text, cap_sweep_axis *axis, cap_diag *diag)
     double from, to, step;
     char extra;
     int got = sscanf(p, "%lf:%lf:%lf%c", &from, &to, &step, &extra);
-    if (got == 1 && sscanf(p, "%lf%c", &from, &extra) == 1) {
+    if (got == 1 && sscanf(p, "%lf%c", &from, &extra) == 1 && isfinite(from)) {
         to = from;
         step = 1.0;
     } else if (got != 3 || !isfinite(from) || !isfinite(to) || !isfinite(step) || step <= 0.0 ||

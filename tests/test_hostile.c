@@ -605,6 +605,12 @@ Test(hostile, plan_over_the_limits_is_simulated_with_a_warning)
         }
         free(output);
     }
+    /* --integer would solve a plan that --plan reads instead: refused, not ignored */
+    char args[8192], *output = NULL;
+    snprintf(args, sizeof args, "simulate '%s' --plan '%s/within.csv' --integer --samples 100",
+             cap_test_path("scenarios/teach-power.yaml"), dir);
+    cr_assert_eq(cap_test_run(args, &output, NULL, 0), 2, "%s", output ? output : "");
+    free(output);
     remove_tree(dir);
     free(dir);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "plot.h"
+#include "report.h"
 #include "support.h"
 
 #define SCENARIO "scenarios/openai-multicloud-2026.yaml"
@@ -492,4 +493,21 @@ Test(outputs, plot_text_survives_gnuplot_quoting)
     cr_assert_null(fgets(rest, sizeof rest, pipe), "gnuplot printed more: %s", rest);
     cr_assert_eq(pclose(pipe), 0);
     cr_assert_str_eq(line, "x'; system('echo PWNED'); y='\n");
+}
+
+/* Table amounts: B, M, K below 1e15 USD, then 4 significant digits with an exponent (a
+ * fixed "%.3f B" of 3.76e45 overflowed its 32-byte buffer into a wrong number). */
+Test(outputs, usd_amounts_of_any_size)
+{
+    char text[32];
+    cap_format_usd(1.5e9, text, sizeof text);
+    cr_assert_str_eq(text, "1.500 B");
+    cap_format_usd(999999.9994e9, text, sizeof text);
+    cr_assert_str_eq(text, "999999.999 B");
+    cap_format_usd(3.76e45, text, sizeof text);
+    cr_assert_str_eq(text, "3.76e+45");
+    cap_format_usd(-2.5e300, text, sizeof text);
+    cr_assert_str_eq(text, "-2.5e+300");
+    cap_format_usd(12.5, text, sizeof text);
+    cr_assert_str_eq(text, "12.50");
 }

@@ -549,3 +549,19 @@ Test(sweep, command_without_any_plan_skips_the_plot)
     cr_assert_not_null(strstr(csv, "\n100,infeasible,,,,,,"), "%s", csv);
     free(csv);
 }
+
+/* One value that is not a finite number is a bad range, as in A:B:STEP (it was cast to a
+ * count of values). */
+Test(sweep, command_non_finite_single_value_exits_2)
+{
+    const char *values[] = {"nan", "inf", "1e400", "xnan"};
+    for (int i = 0; i < 4; i++) {
+        char *output = NULL, args[4096];
+        snprintf(args, sizeof args, "sweep '%s' --vary oracle-abilene-demo-gb200.price=%s",
+                 cap_test_path("scenarios/teach-power.yaml"), values[i]);
+        int code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 2, "%s: exit %d: %s", values[i], code, output ? output : "");
+        cr_assert_not_null(strstr(output, "bad range"), "%s", output);
+        free(output);
+    }
+}
