@@ -477,7 +477,7 @@ static cap_status tornado_axes(const cap_scenario *s, const tornado_group *group
                                             true, &one, 1, &axes[g], diag);
         if (rc != CAP_OK)
             return rc;
-        axes[g].clamp = true; /* availability 0.9 * 1.2 stops at 1 */
+        axes[g].clamp = true; /* availability 0.9 * 1.2 stops at 1, a capacity at 1e15 */
     }
     *values = malloc((size_t)2 * count * count * sizeof **values + 1);
     if (!*values) {

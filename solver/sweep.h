@@ -56,7 +56,8 @@ typedef struct {
     int index; /* the target's index in its kind (-1 for all offerings) */
     cap_field field;
     bool scale; /* values multiply the base instead of replacing it */
-    bool clamp; /* clip probabilities and shares into [0, 1] (tornado) */
+    bool clamp; /* clip values into their domain: [0, 1] for probabilities and shares,
+                   [0, 1e15] for the rest (tornado) */
     int value_count;
     double *values;
 } cap_sweep_axis;

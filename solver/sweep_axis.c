@@ -86,11 +86,13 @@ bool cap_sweep_axis_has_offering(const cap_scenario *s, const cap_sweep_axis *a,
 
 /* ---- applying values ------------------------------------------------------------------ */
 
+#define VALUE_MAX 1e15 /* the loader's bound on every number but probabilities and shares */
+
 static double changed(double current, const cap_sweep_axis *a, double value)
 {
     double v = a->scale ? current * value : value;
-    if (a->clamp && is_fraction_field(a->field))
-        v = fmin(fmax(v, 0.0), 1.0);
+    if (a->clamp)
+        v = fmin(fmax(v, 0.0), is_fraction_field(a->field) ? 1.0 : VALUE_MAX);
     return v;
 }
 
@@ -215,7 +217,6 @@ void cap_sweep_apply(const cap_scenario *base, cap_scenario *work, const cap_swe
 
 /* Past this a price times hours, or a demand times a throughput, could overflow what GLPK
  * takes; no planning number comes near it. */
-#define VALUE_MAX 1e15
 
 static bool value_ok(cap_field f, double v)
 {

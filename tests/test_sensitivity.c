@@ -729,6 +729,30 @@ Test(sensitivity, tornado_by_hand)
     cap_scenario_free(s);
 }
 
+/* The same market with dear's capacity at 1e15, the largest a scenario takes: +20% would
+ * leave that domain, so the tornado stops the value at 1e15 (dear never binds anyway) and
+ * the capacity bar is the one above: 291,000 / 249,000 USD. */
+Test(sensitivity, tornado_stops_values_at_their_domain)
+{
+    char yaml[sizeof two_offerings + 16];
+    const char *cut = strstr(two_offerings, "capacity: 1000,");
+    cr_assert_not_null(cut);
+    snprintf(yaml, sizeof yaml, "%.*scapacity: 1e15,%s", (int)(cut - two_offerings), two_offerings,
+             cut + strlen("capacity: 1000,"));
+    cap_scenario *s = cap_test_scenario(yaml);
+    cap_sensitivity *r = analyze(s, false, 0.2);
+    bool capacity_seen = false;
+    for (int i = 0; i < r->bar_count; i++)
+        if (strcmp(r->bars[i].label, "capacity a") == 0) {
+            assert_near(r->bars[i].cost_low, 291000.0, "capacity -20%");
+            assert_near(r->bars[i].cost_high, 249000.0, "capacity +20%");
+            capacity_seen = true;
+        }
+    cr_assert(capacity_seen);
+    cap_sensitivity_free(r);
+    cap_scenario_free(s);
+}
+
 /* max_served, two periods of 1000 hours, price 2.00, budget 300,000 USD: the budget buys
  * 150 accelerator-periods against 2 x 100 needed, so 50 H100e-periods = 50,000 H100e-hours
  * go unmet, and the tornado swings unmet hours (the cost sits at the budget):
