@@ -265,9 +265,9 @@ static void size_commitment(cap_scenario *s)
 cap_status cap_scenario_generate(const cap_generate_options *g, cap_scenario **out, cap_diag *diag)
 {
     *out = NULL;
-    if (g->workloads < 1 || g->offerings < 1 || g->periods < 1 || g->workloads > 100000 ||
-        g->offerings > 1000000 || g->periods > 1000) {
-        cap_diag_add(diag, "generate: sizes must be workloads 1..100000, offerings 1..1000000, "
+    if (g->workloads < 1 || g->offerings < 1 || g->periods < 1 || g->workloads > 2048 ||
+        g->offerings > 100000 || g->periods > 1000) {
+        cap_diag_add(diag, "generate: sizes must be workloads 1..2048, offerings 1..100000, "
                            "periods 1..1000");
         return CAP_ERR_INPUT;
     }

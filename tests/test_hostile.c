@@ -825,3 +825,24 @@ Test(hostile, model_numbers_that_overflow)
     cr_assert_eq(build_status(s), CAP_OK);
     cap_scenario_free(s);
 }
+
+/* generate writes only scenarios the loader takes back: over its workload limit the option
+ * is refused, and sizes that together make too many YAML nodes exit 2, writing nothing. */
+Test(hostile, generate_stays_within_what_loads)
+{
+    char *dir = make_temp_dir();
+    const char *sizes[] = {"--workloads 2049", "--workloads 2048 --periods 1000 --offerings 100"};
+    const char *said[] = {"[1, 2048]", "too large to load"};
+    for (int i = 0; i < 2; i++) {
+        char args[8192], *output = NULL, out[4200];
+        snprintf(out, sizeof out, "%s/g.yaml", dir);
+        snprintf(args, sizeof args, "generate %s --out '%s'", sizes[i], out);
+        int code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 2, "%s: exit %d: %s", sizes[i], code, output ? output : "");
+        cr_assert_not_null(strstr(output, said[i]), "%s", output);
+        cr_assert_eq(access(out, F_OK), -1, "%s: wrote a scenario", sizes[i]);
+        free(output);
+    }
+    remove_tree(dir);
+    free(dir);
+}
