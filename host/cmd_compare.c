@@ -489,6 +489,8 @@ int cap_cmd_compare(int argc, char **argv)
     for (int i = 0; code == CAP_OK && i < args.mix_count; i++)
         code = masks ? cap_mix_parse(s, args.mixes[i], masks + (size_t)i * stride, &diag)
                      : CAP_ERR_RUNTIME;
+    if (code == CAP_OK && args.out_dir) /* a --out that cannot be a folder fails now */
+        code = cap_outdir_prepare(args.out_dir, &diag);
     if (code == CAP_OK)
         code = compare_run(&args, s, masks, stride, &diag);
     free(masks);

@@ -17,6 +17,7 @@
 #include "lp.h"
 #include "mc_bridge.h"
 #include "mc_report.h"
+#include "outfile.h"
 #include "plan.h"
 #include "plan_csv.h"
 #include "scenario_load.h"
@@ -347,11 +348,14 @@ int cap_cmd_simulate(int argc, char **argv)
     cap_diag_init(&diag);
     cap_scenario *s = NULL;
     code = cap_scenario_load(args.scenario_path, &s, &diag);
-    cap_diag_print(&diag, stderr);
-    cap_diag_free(&diag);
     cap_plan *plan = NULL;
     if (code == CAP_OK)
         code = obtain_plan(&args, s, &plan);
+    /* A --out that cannot be a folder fails now, not after the run. */
+    if (code == CAP_OK && args.out_dir)
+        code = cap_outdir_prepare(args.out_dir, &diag);
+    cap_diag_print(&diag, stderr);
+    cap_diag_free(&diag);
     if (code == CAP_OK)
         code = run_simulation(&args, s, plan);
     cap_plan_free(plan);

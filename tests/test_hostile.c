@@ -846,3 +846,20 @@ Test(hostile, generate_stays_within_what_loads)
     remove_tree(dir);
     free(dir);
 }
+
+/* A --out that is a file fails before the run, not after it: with 1e9 samples on the CPU the
+ * run would take minutes, past this suite's time limit. */
+Test(hostile, simulate_out_that_is_a_file_fails_first)
+{
+    char *dir = make_temp_dir();
+    write_in(dir, "file", "not a folder\n");
+    char args[8192], *output = NULL;
+    snprintf(args, sizeof args, "simulate '%s' --samples 1e9 --backend cpu --out '%s/file' -q",
+             cap_test_path("scenarios/openai-multicloud-2026.yaml"), dir);
+    int code = cap_test_run(args, &output, NULL, 0);
+    cr_assert_eq(code, 2, "exit %d: %s", code, output ? output : "");
+    cr_assert_not_null(strstr(output, "not a folder"), "%s", output);
+    free(output);
+    remove_tree(dir);
+    free(dir);
+}
