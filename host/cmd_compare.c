@@ -230,7 +230,7 @@ static int run_mix(const compare_args *args, const cap_scenario *base, const cha
     if (!s)
         return CAP_ERR_RUNTIME;
     cap_plan_options options = args->solve;
-    options.diagnose = false; /* an infeasible mix is a result, not an error to explain */
+    options.diagnose = !args->quiet; /* the table says why a mix is infeasible */
     cap_status rc = cap_plan_solve(s, &options, &row->plan, diag);
     int code = rc;
     if (rc == CAP_OK) {
@@ -407,6 +407,15 @@ static void print_row(const cap_scenario *s, const mix_row *r)
     cell(power, sizeof power, r->planned, "%.2f", r->metrics.peak_power_mw);
     printf("%-22.22s %-10s %14s %11s %14s %14s %14s %9s\n", r->label,
            cap_plan_status_name(r->status), total, rate, unmet, mean, p95, power);
+    if (!r->planned && r->plan && r->plan->diagnosis) {
+        printf("  these constraints cannot hold together:\n");
+        for (const char *line = r->plan->diagnosis; *line;) {
+            const char *end = strchr(line, '\n');
+            int length = end ? (int)(end - line) : (int)strlen(line);
+            printf("    %.*s\n", length, line);
+            line += length + (end ? 1 : 0);
+        }
+    }
     if (!r->simulated)
         return;
     printf("  P(shortfall):");

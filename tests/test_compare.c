@@ -144,6 +144,9 @@ Test(compare, command_reports_infeasible_mix)
     int code = cap_test_run(args, &output, dir, sizeof dir);
     cr_assert_eq(code, 0, "exit %d: %s", code, output ? output : "");
     cr_assert_not_null(strstr(output, "infeasible"), "%s", output);
+    /* and why: w's hard demand, which no TPU can serve */
+    cr_assert_not_null(strstr(output, "cannot hold together:\n    demand of workload 'w'"), "%s",
+                       output);
     free(output);
     char csv_path[8192];
     snprintf(csv_path, sizeof csv_path, "%s/out/compare.csv", dir);
