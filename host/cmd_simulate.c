@@ -29,7 +29,8 @@ static const char simulate_usage[] =
     "  -n, --samples N           samples (default: the scenario's uncertainty.samples)\n"
     "  -s, --seed S              seed (default: the scenario's uncertainty.seed)\n"
     "  -b, --backend B           auto (GPU when present), cpu or cuda (default auto)\n"
-    "  -d, --demand-scale A:B:STEP  rerun at demand scales A..B on the same random numbers\n"
+    "  -d, --demand-scale A:B:STEP  rerun at demand scales A..B (0 <= A <= B <= 1000) on\n"
+    "                            the same random numbers\n"
     "  -r, --recourse R          none (shortfall pays its penalty) or greedy (unused\n"
     "                            on-demand/spot capacity covers it first); default none\n"
     "  -p, --plan FILE           evaluate this plan.csv instead of solving the LP\n"
@@ -67,10 +68,11 @@ static bool parse_scales(const char *text, simulate_args *args)
     double from, to, step;
     char extra;
     if (sscanf(text, "%lf:%lf:%lf%c", &from, &to, &step, &extra) != 3 || !isfinite(from) ||
-        !isfinite(to) || !isfinite(step) || from < 0 || to < from || step <= 0) {
+        !isfinite(to) || !isfinite(step) || from < 0 || to < from || step <= 0 || to > 1000) {
+        /* 1000x a forecast is far past any planning question, and keeps costs finite */
         fprintf(stderr,
                 "capplan simulate: --demand-scale wants FROM:TO:STEP with "
-                "0 <= FROM <= TO and STEP > 0, got '%s'\n",
+                "0 <= FROM <= TO <= 1000 and STEP > 0, got '%s'\n",
                 text);
         return false;
     }

@@ -863,3 +863,18 @@ Test(hostile, simulate_out_that_is_a_file_fails_first)
     remove_tree(dir);
     free(dir);
 }
+
+/* --demand-scale stays within 0..1000 (1e300 overflowed the costs to inf, null in mc.json). */
+Test(hostile, demand_scale_out_of_range_exits_2)
+{
+    const char *ranges[] = {"1e300:1e301:1e299", "0.5:1001:100", "-1:1:1", "1:0.5:0.1"};
+    for (int i = 0; i < 4; i++) {
+        char args[8192], *output = NULL;
+        snprintf(args, sizeof args, "simulate '%s' --demand-scale %s --samples 100",
+                 cap_test_path("scenarios/teach-power.yaml"), ranges[i]);
+        int code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 2, "%s: exit %d: %s", ranges[i], code, output ? output : "");
+        cr_assert_not_null(strstr(output, "--demand-scale wants"), "%s", output);
+        free(output);
+    }
+}
