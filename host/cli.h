@@ -26,18 +26,19 @@ extern volatile int cap_interrupt_polled;
 bool cap_parse_double(const char *option, const char *text, double *value);
 bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t hi, int64_t *value);
 
-/* The MIP options of every command that takes --integer: --mip-gap G, --time-limit S and
- * --node-limit N (getopt_long codes below; CAP_MIP_LONG_OPTIONS lists their entries). */
+/* The solve options of every command that takes --integer: -i/--integer, --mip-gap G,
+ * --time-limit S and --node-limit N. CAP_MIP_LONG_OPTIONS lists their getopt_long entries
+ * (-i is 'i'; the others have the codes below); the optstring still names "i". */
 enum { CAP_OPT_MIP_GAP = 0x1000, CAP_OPT_TIME_LIMIT, CAP_OPT_NODE_LIMIT };
 #define CAP_MIP_LONG_OPTIONS                                                                       \
-    {"mip-gap", required_argument, NULL, CAP_OPT_MIP_GAP},                                         \
+    {"integer", no_argument, NULL, 'i'}, {"mip-gap", required_argument, NULL, CAP_OPT_MIP_GAP},    \
         {"time-limit", required_argument, NULL, CAP_OPT_TIME_LIMIT},                               \
     {                                                                                              \
         "node-limit", required_argument, NULL, CAP_OPT_NODE_LIMIT                                  \
     }
 
-/* Sets `solve` from -i (--integer) or one of those options: 1 done, 0 `code` is not one of
- * them, -1 a bad value (said on stderr). */
+/* Sets `solve` from one of those options: 1 done, 0 `code` is not one of them, -1 a bad
+ * value (said on stderr). */
 int cap_parse_mip_option(int code, const char *text, cap_plan_options *solve);
 
 /* The one scenario operand of `capplan COMMAND` (argv[first] when it is the last argument);

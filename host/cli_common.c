@@ -39,6 +39,20 @@ bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t h
     return true;
 }
 
+/* A finite number >= 0, or a message on stderr. */
+static bool parse_nonnegative(const char *option, const char *text, double *value)
+{
+    double v;
+    if (!cap_parse_double(option, text, &v))
+        return false;
+    if (v < 0) {
+        fprintf(stderr, "capplan: %s: '%s' must not be negative\n", option, text);
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
 int cap_parse_mip_option(int code, const char *text, cap_plan_options *solve)
 {
     int64_t nodes;
@@ -47,20 +61,9 @@ int cap_parse_mip_option(int code, const char *text, cap_plan_options *solve)
         solve->integer = true;
         return 1;
     case CAP_OPT_MIP_GAP:
-        if (!cap_parse_double("--mip-gap", text, &solve->mip_gap) || solve->mip_gap < 0) {
-            if (solve->mip_gap < 0)
-                fprintf(stderr, "capplan: --mip-gap: '%s' must not be negative\n", text);
-            return -1;
-        }
-        return 1;
+        return parse_nonnegative("--mip-gap", text, &solve->mip_gap) ? 1 : -1;
     case CAP_OPT_TIME_LIMIT:
-        if (!cap_parse_double("--time-limit", text, &solve->time_limit_s) ||
-            solve->time_limit_s < 0) {
-            if (solve->time_limit_s < 0)
-                fprintf(stderr, "capplan: --time-limit: '%s' must not be negative\n", text);
-            return -1;
-        }
-        return 1;
+        return parse_nonnegative("--time-limit", text, &solve->time_limit_s) ? 1 : -1;
     case CAP_OPT_NODE_LIMIT:
         if (!cap_parse_int64("--node-limit", text, 1, INT32_MAX, &nodes))
             return -1;

@@ -137,7 +137,6 @@ static int parse_args(int argc, char **argv, compare_args *args)
                                             {"seed", required_argument, NULL, 's'},
                                             {"backend", required_argument, NULL, 'b'},
                                             {"recourse", required_argument, NULL, 'r'},
-                                            {"integer", no_argument, NULL, 'i'},
                                             {"out", required_argument, NULL, 'o'},
                                             {"threads", required_argument, NULL, 'T'},
                                             {"no-plots", no_argument, NULL, 'P'},
@@ -409,12 +408,7 @@ static void print_row(const cap_scenario *s, const mix_row *r)
            cap_plan_status_name(r->status), total, rate, unmet, mean, p95, power);
     if (!r->planned && r->plan && r->plan->diagnosis) {
         printf("  these constraints cannot hold together:\n");
-        for (const char *line = r->plan->diagnosis; *line;) {
-            const char *end = strchr(line, '\n');
-            int length = end ? (int)(end - line) : (int)strlen(line);
-            printf("    %.*s\n", length, line);
-            line += length + (end ? 1 : 0);
-        }
+        cap_report_diagnosis(stdout, r->plan->diagnosis, 4);
     }
     if (!r->simulated)
         return;

@@ -22,12 +22,6 @@ static const char generate_usage[] =
     "YAML nodes, 2^27 plan entries): the scenario is loaded back before it is written,\n"
     "and a size that makes it too large exits 2.\n";
 
-enum {
-    GENERATE_MAX_WORKLOADS = 2048, /* the loader's MAX_WORKLOADS */
-    GENERATE_MAX_OFFERINGS = 100000,
-    GENERATE_MAX_PERIODS = 1000
-};
-
 /* The scenario as YAML, refused (exit 2) when the loader would not take it back: "a random
  * valid scenario" holds for every size the options allow. */
 static cap_status generated_text(const cap_scenario *s, char **text, size_t *length, cap_diag *diag)
@@ -85,9 +79,9 @@ int cap_cmd_generate(int argc, char **argv)
                                  : c == 'o' ? "--offerings"
                                             : "--periods",
                                  optarg, 1,
-                                 c == 'w'   ? GENERATE_MAX_WORKLOADS
-                                 : c == 'o' ? GENERATE_MAX_OFFERINGS
-                                            : GENERATE_MAX_PERIODS,
+                                 c == 'w'   ? CAP_GENERATE_MAX_WORKLOADS
+                                 : c == 'o' ? CAP_GENERATE_MAX_OFFERINGS
+                                            : CAP_GENERATE_MAX_PERIODS,
                                  &n))
                 return 2;
             *(c == 'w' ? &g.workloads : c == 'o' ? &g.offerings : &g.periods) = (int)n;

@@ -56,7 +56,6 @@ typedef struct {
 static int parse_plan_args(int argc, char **argv, plan_args *args)
 {
     static const struct option options[] = {{"out", required_argument, NULL, 'o'},
-                                            {"integer", no_argument, NULL, 'i'},
                                             CAP_MIP_LONG_OPTIONS,
                                             {"json", no_argument, NULL, 'j'},
                                             {"export", required_argument, NULL, 'e'},
@@ -158,12 +157,7 @@ static void report_not_solved(const char *path, const cap_plan *plan)
     fprintf(stderr, "%s: the model is %s\n", path, cap_plan_status_name(plan->status));
     if (plan->diagnosis) {
         fprintf(stderr, "these constraints cannot hold together (minimal relative stretch):\n");
-        for (const char *line = plan->diagnosis; *line;) {
-            const char *end = strchr(line, '\n');
-            int length = end ? (int)(end - line) : (int)strlen(line);
-            fprintf(stderr, "  %.*s\n", length, line);
-            line += length + (end ? 1 : 0);
-        }
+        cap_report_diagnosis(stderr, plan->diagnosis, 2);
     }
 }
 

@@ -62,7 +62,6 @@ static int parse_args(int argc, char **argv, sensitivity_args *args)
 {
     static const struct option options[] = {{"out", required_argument, NULL, 'o'},
                                             {"tornado-step", required_argument, NULL, 's'},
-                                            {"integer", no_argument, NULL, 'i'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"top", required_argument, NULL, 'N'},
                                             {"threads", required_argument, NULL, 'T'},

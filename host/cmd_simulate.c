@@ -100,7 +100,6 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
                                             {"demand-scale", required_argument, NULL, 'd'},
                                             {"recourse", required_argument, NULL, 'r'},
                                             {"plan", required_argument, NULL, 'p'},
-                                            {"integer", no_argument, NULL, 'i'},
                                             {"out", required_argument, NULL, 'o'},
                                             {"threads", required_argument, NULL, 'T'},
                                             {"chunk", required_argument, NULL, 'C'},

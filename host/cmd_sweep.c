@@ -77,12 +77,15 @@ static bool spec_add(sweep_args *args, char *spec)
 
 static int parse_args(int argc, char **argv, sweep_args *args)
 {
-    static const struct option options[] = {
-        {"vary", required_argument, NULL, 'V'},    {"out", required_argument, NULL, 'o'},
-        {"integer", no_argument, NULL, 'i'},       CAP_MIP_LONG_OPTIONS,
-        {"threads", required_argument, NULL, 'T'}, {"cold", no_argument, NULL, 'C'},
-        {"no-plots", no_argument, NULL, 'P'},      {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"vary", required_argument, NULL, 'V'},
+                                            {"out", required_argument, NULL, 'o'},
+                                            CAP_MIP_LONG_OPTIONS,
+                                            {"threads", required_argument, NULL, 'T'},
+                                            {"cold", no_argument, NULL, 'C'},
+                                            {"no-plots", no_argument, NULL, 'P'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     memset(args, 0, sizeof *args);
     cap_sweep_options_init(&args->sweep);
     args->plots = true;

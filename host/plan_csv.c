@@ -231,38 +231,39 @@ static void limit_note(cap_diag *notes, int exceeded, const char *format, ...)
 
 int cap_plan_limits_check(const cap_scenario *s, const cap_plan *plan, cap_diag *notes)
 {
+    double *kw = malloc(((size_t)s->region_count + 1) * sizeof *kw); /* [region] this period */
+    if (!kw) {
+        cap_diag_add(notes, "out of memory checking the plan's limits");
+        return 0;
+    }
     int exceeded = 0;
     for (int t = 0; t < s->period_count; t++) {
+        memset(kw, 0, ((size_t)s->region_count + 1) * sizeof *kw);
         for (int o = 0; o < s->offering_count; o++) {
+            const cap_offering *offering = &s->offerings[o];
             double held = 0.0;
             for (int w = 0; w < s->workload_count; w++)
                 held += plan->x[cap_plan_index(plan, t, w, o)];
-            double capacity = s->offerings[o].capacity[t];
+            kw[offering->region] += held * s->accelerators[offering->accelerator].power_kw;
+            double capacity = offering->capacity[t];
             if (held > capacity + 1e-9 * fmax(1.0, capacity))
                 limit_note(notes, ++exceeded,
                            "offering '%s' in %s: the plan holds %.6g accelerators, its "
                            "capacity is %.6g",
-                           s->offerings[o].id, s->periods[t].id, held, capacity);
+                           offering->id, s->periods[t].id, held, capacity);
         }
         for (int g = 0; g < s->region_count; g++) {
             if (!s->regions[g].power_mw)
                 continue;
-            double kw = 0.0;
-            for (int o = 0; o < s->offering_count; o++) {
-                if (s->offerings[o].region != g)
-                    continue;
-                double per = s->accelerators[s->offerings[o].accelerator].power_kw;
-                for (int w = 0; w < s->workload_count; w++)
-                    kw += per * plan->x[cap_plan_index(plan, t, w, o)];
-            }
             double envelope = 1000.0 * s->regions[g].power_mw[t];
-            if (kw > envelope + 1e-9 * fmax(1.0, envelope))
+            if (kw[g] > envelope + 1e-9 * fmax(1.0, envelope))
                 limit_note(notes, ++exceeded,
                            "region '%s' in %s: the plan draws %.6g MW, its power envelope is "
                            "%.6g MW",
-                           s->regions[g].id, s->periods[t].id, kw / 1000.0, envelope / 1000.0);
+                           s->regions[g].id, s->periods[t].id, kw[g] / 1000.0, envelope / 1000.0);
         }
     }
+    free(kw);
     if (exceeded > LIMIT_LINES)
         cap_diag_add(notes, "and %d more limits exceeded", exceeded - LIMIT_LINES);
     return exceeded;

@@ -200,6 +200,16 @@ static void plan_csv(FILE *out, const cap_scenario *s, const cap_plan *plan)
             }
 }
 
+void cap_report_diagnosis(FILE *out, const char *diagnosis, int indent)
+{
+    for (const char *line = diagnosis; *line;) {
+        const char *end = strchr(line, '\n');
+        int length = end ? (int)(end - line) : (int)strlen(line);
+        fprintf(out, "%*s%.*s\n", indent, "", length, line);
+        line += length + (end ? 1 : 0);
+    }
+}
+
 /* ---- summary.json --------------------------------------------------------------------- */
 
 void cap_json_set_number(json_t *object, const char *key, double value)

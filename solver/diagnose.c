@@ -12,6 +12,22 @@ typedef struct {
     size_t length, capacity;
 } text_buffer;
 
+/* Appends `length` bytes of `text`, keeping the buffer a C string. */
+static void text_append(text_buffer *b, const char *text, size_t length)
+{
+    if (b->length + length + 1 > b->capacity) {
+        size_t capacity = (b->capacity + length + 1) * 2;
+        char *grown = realloc(b->text, capacity);
+        if (!grown)
+            return;
+        b->text = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->text + b->length, text, length);
+    b->length += length;
+    b->text[b->length] = '\0';
+}
+
 static void text_add(text_buffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void text_add(text_buffer *b, const char *fmt, ...)
 {
@@ -22,19 +38,8 @@ static void text_add(text_buffer *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    size_t len = strlen(line);
-    if (b->length + len + 2 > b->capacity) {
-        size_t capacity = (b->capacity + len + 2) * 2;
-        char *grown = realloc(b->text, capacity);
-        if (!grown)
-            return;
-        b->text = grown;
-        b->capacity = capacity;
-    }
-    memcpy(b->text + b->length, line, len);
-    b->length += len;
-    b->text[b->length++] = '\n';
-    b->text[b->length] = '\0';
+    text_append(b, line, strlen(line));
+    text_append(b, "\n", 1);
 }
 
 /* The constraint row r stands for, in planners' words, with its right-hand side. */
@@ -173,37 +178,41 @@ cap_status cap_model_diagnose(const cap_model *m, const cap_plan_options *option
     if (ret != 0 || glp_get_status(lp) != GLP_OPT) {
         text_add(&out, "the elastic re-solve found no explanation (GLPK code %d)", ret);
     } else {
+        /* The rows that stretch, then the others of the conflict: the rows that hold
+         * exactly and whose dual is not 0 (loosening one would shrink the stretch). */
+        text_buffer held = {0};
         int found = 0, binding = 0;
-        for (int pass = 0; pass < 2; pass++)
-            for (int r = 1; r <= m->row_count; r++) {
-                int type = glp_get_row_type(lp, r);
-                double rhs = type == GLP_UP ? glp_get_row_ub(lp, r) : glp_get_row_lb(lp, r);
-                double tolerance = 1e-7 * fmax(1.0, fabs(rhs));
-                bool stretched = false;
-                for (int side = 0; side < 2; side++) {
-                    int c = elastic[2 * r + side];
-                    double amount = c ? glp_get_col_prim(lp, c) : 0.0;
-                    stretched = stretched || amount > tolerance;
-                    if (pass == 0 && amount > tolerance) {
-                        describe(m, r, rhs, amount, &out);
-                        found++;
-                    }
-                }
-                /* Pass 2: the rows that hold exactly and whose dual is not 0 (loosening
-                 * one would shrink the stretch), the others of the conflict. */
-                if (pass == 0 || stretched || found == 0 || !elastic_row(m->rows[r - 1].kind) ||
-                    m->rows[r - 1].kind == CAP_ROW_UNITS || fabs(glp_get_row_dual(lp, r)) <= 1e-9)
-                    continue;
-                if (binding == 0)
-                    text_add(&out, "held back by these binding constraints:");
-                if (binding++ < DIAGNOSE_BINDING_LINES) {
-                    char what[600];
-                    subject(m, r, rhs, what, sizeof what);
-                    text_add(&out, "  %s", what);
+        for (int r = 1; r <= m->row_count; r++) {
+            int type = glp_get_row_type(lp, r);
+            double rhs = type == GLP_UP ? glp_get_row_ub(lp, r) : glp_get_row_lb(lp, r);
+            double tolerance = 1e-7 * fmax(1.0, fabs(rhs));
+            bool stretched = false;
+            for (int side = 0; side < 2; side++) {
+                int c = elastic[2 * r + side];
+                double amount = c ? glp_get_col_prim(lp, c) : 0.0;
+                if (amount > tolerance) {
+                    describe(m, r, rhs, amount, &out);
+                    found++;
+                    stretched = true;
                 }
             }
-        if (binding > DIAGNOSE_BINDING_LINES)
-            text_add(&out, "  and %d more", binding - DIAGNOSE_BINDING_LINES);
+            cap_row_kind kind = m->rows[r - 1].kind;
+            if (stretched || !elastic_row(kind) || kind == CAP_ROW_UNITS ||
+                fabs(glp_get_row_dual(lp, r)) <= 1e-9)
+                continue;
+            if (binding++ < DIAGNOSE_BINDING_LINES) {
+                char what[600];
+                subject(m, r, rhs, what, sizeof what);
+                text_add(&held, "  %s", what);
+            }
+        }
+        if (found > 0 && binding > 0) {
+            text_add(&out, "held back by these binding constraints:");
+            text_append(&out, held.text ? held.text : "", held.length);
+            if (binding > DIAGNOSE_BINDING_LINES)
+                text_add(&out, "  and %d more", binding - DIAGNOSE_BINDING_LINES);
+        }
+        free(held.text);
         if (found == 0)
             text_add(&out, "the LP relaxation is feasible: whole units (accelerator 'unit' "
                            "sizes) make the integer model infeasible");

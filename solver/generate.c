@@ -265,10 +265,12 @@ static void size_commitment(cap_scenario *s)
 cap_status cap_scenario_generate(const cap_generate_options *g, cap_scenario **out, cap_diag *diag)
 {
     *out = NULL;
-    if (g->workloads < 1 || g->offerings < 1 || g->periods < 1 || g->workloads > 2048 ||
-        g->offerings > 100000 || g->periods > 1000) {
-        cap_diag_add(diag, "generate: sizes must be workloads 1..2048, offerings 1..100000, "
-                           "periods 1..1000");
+    if (g->workloads < 1 || g->offerings < 1 || g->periods < 1 ||
+        g->workloads > CAP_GENERATE_MAX_WORKLOADS || g->offerings > CAP_GENERATE_MAX_OFFERINGS ||
+        g->periods > CAP_GENERATE_MAX_PERIODS) {
+        cap_diag_add(
+            diag, "generate: sizes must be workloads 1..%d, offerings 1..%d, periods 1..%d",
+            CAP_GENERATE_MAX_WORKLOADS, CAP_GENERATE_MAX_OFFERINGS, CAP_GENERATE_MAX_PERIODS);
         return CAP_ERR_INPUT;
     }
     cap_scenario *s = calloc(1, sizeof *s);

@@ -8,6 +8,14 @@
 #include "diag.h"
 #include "scenario.h"
 
+/* Sizes it takes: no more workloads than the scenario loader accepts, and sizes it writes
+ * in seconds (whether the whole loads back is the caller's check). */
+enum {
+    CAP_GENERATE_MAX_WORKLOADS = 2048,
+    CAP_GENERATE_MAX_OFFERINGS = 100000,
+    CAP_GENERATE_MAX_PERIODS = 1000
+};
+
 typedef struct {
     int workloads, offerings, periods;
     uint64_t seed;

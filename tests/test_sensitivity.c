@@ -61,6 +61,20 @@ static const cap_column_sensitivity *column_of(const cap_sensitivity *r, int w, 
     return NULL;
 }
 
+/* The scenario of `yaml` with the first `from` in it replaced by `to`. */
+static cap_scenario *scenario_replacing(const char *yaml, const char *from, const char *to)
+{
+    const char *cut = strstr(yaml, from);
+    cr_assert_not_null(cut, "no '%s' in the scenario", from);
+    size_t size = strlen(yaml) + strlen(to) + 1;
+    char *text = malloc(size);
+    cr_assert_not_null(text);
+    snprintf(text, size, "%.*s%s%s", (int)(cut - yaml), yaml, to, cut + strlen(from));
+    cap_scenario *s = cap_test_scenario(text);
+    free(text);
+    return s;
+}
+
 static void assert_near(double actual, double expected, const char *what)
 {
     double tolerance = 1e-6 * fmax(1.0, fabs(expected));
@@ -431,12 +445,7 @@ Test(sensitivity, spot_by_hand)
  * it indeed stays out. */
 Test(sensitivity, spot_without_allowance_never_enters)
 {
-    char yaml[sizeof spot_scenario];
-    const char *cut = strstr(spot_scenario, "max_spot_share: 0.2, ");
-    cr_assert_not_null(cut);
-    snprintf(yaml, sizeof yaml, "%.*s%s", (int)(cut - spot_scenario), spot_scenario,
-             cut + strlen("max_spot_share: 0.2, "));
-    cap_scenario *s = cap_test_scenario(yaml);
+    cap_scenario *s = scenario_replacing(spot_scenario, "max_spot_share: 0.2, ", "");
     cap_sensitivity *r = analyze(s, false, 0.0);
     const cap_column_sensitivity *spot = column_of(r, 0, 0, 0);
     cr_assert_eq(spot->accelerators, 0.0);
@@ -734,12 +743,7 @@ Test(sensitivity, tornado_by_hand)
  * the capacity bar is the one above: 291,000 / 249,000 USD. */
 Test(sensitivity, tornado_stops_values_at_their_domain)
 {
-    char yaml[sizeof two_offerings + 16];
-    const char *cut = strstr(two_offerings, "capacity: 1000,");
-    cr_assert_not_null(cut);
-    snprintf(yaml, sizeof yaml, "%.*scapacity: 1e15,%s", (int)(cut - two_offerings), two_offerings,
-             cut + strlen("capacity: 1000,"));
-    cap_scenario *s = cap_test_scenario(yaml);
+    cap_scenario *s = scenario_replacing(two_offerings, "capacity: 1000,", "capacity: 1e15,");
     cap_sensitivity *r = analyze(s, false, 0.2);
     bool capacity_seen = false;
     for (int i = 0; i < r->bar_count; i++)
