@@ -219,6 +219,7 @@ typedef struct {
         *spare_capacity, *price_hours;
     int64_t *provider_threshold, *offering_threshold, *delivery_start, *recourse_start;
     int *offering_provider, *delivery_offering, *priority, *recourse_offering;
+    cap_mc_recourse_entry *recourse_entry;
 } model_owner;
 
 static void model_release(model_owner *mo)
@@ -228,7 +229,7 @@ static void model_release(model_owner *mo)
     free(mo->spare_capacity), free(mo->price_hours), free(mo->provider_threshold);
     free(mo->offering_threshold), free(mo->delivery_start), free(mo->recourse_start);
     free(mo->offering_provider), free(mo->delivery_offering), free(mo->priority);
-    free(mo->recourse_offering);
+    free(mo->recourse_offering), free(mo->recourse_entry);
     memset(mo, 0, sizeof *mo);
 }
 
@@ -298,14 +299,21 @@ static int model_build_recourse(model_owner *mo, const cap_mc_problem *p)
                 }
                 if (pass == 1) {
                     qsort(order, (size_t)count, sizeof *order, keyed_compare);
-                    for (int i = 0; i < count; i++)
-                        mo->recourse_offering[total + i] = order[i].index;
+                    for (int i = 0; i < count; i++) {
+                        int o = order[i].index;
+                        mo->recourse_offering[total + i] = o;
+                        mo->recourse_entry[total + i] = (cap_mc_recourse_entry){
+                            p->thr[(size_t)w * O + o] * mo->availability[o],
+                            mo->price_hours[o * T + t], mo->spare_capacity[o * T + t], o, 0};
+                    }
                 }
                 total += count;
                 if (pass == 1)
                     mo->recourse_start[t * W + w + 1] = total;
             }
-        if (pass == 0 && !(mo->recourse_offering = zalloc((size_t)total, sizeof(int)))) {
+        if (pass == 0 &&
+            (!(mo->recourse_offering = zalloc((size_t)total, sizeof(int))) ||
+             !(mo->recourse_entry = zalloc((size_t)total, sizeof(cap_mc_recourse_entry))))) {
             free(order);
             return -1;
         }
@@ -424,6 +432,7 @@ static int model_build(model_owner *mo, const cap_mc_problem *p, const cap_mc_op
     m->priority = mo->priority;
     m->recourse_start = mo->recourse_start;
     m->recourse_offering = mo->recourse_offering;
+    m->recourse_entry = mo->recourse_entry;
     return 0;
 }
 

@@ -218,7 +218,8 @@ extern "C" int cap_mc_cuda_device_info(int index, cap_mc_device *device)
 
 /* Where the fused kernel keeps a sample's compact state (cap_mc_path): in shared memory
  * (SHARED; spare capacity, touched only when recourse runs, in the block's slice of `ws`)
- * or all of it in the block's own slice of `ws` (BLOCK). */
+ * or in the block's own slice of `ws` but for its bit words, which stay in shared memory
+ * (BLOCK). */
 enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
 
 /* The register budget: ptxas left to itself takes 120-130 registers (3 blocks of 128 a
@@ -243,9 +244,9 @@ __global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_PATH_MIN_BLOCKS)
     double *slice = ws + (int64_t)blockIdx.x * (state + m.offering_count) * threads;
     double *base = PLACE == CAP_WS_SHARED ? shared_ws : slice;
     double *spare = PLACE == CAP_WS_SHARED ? slice : slice + state * threads;
-    cap_mc_path p = {base + threadIdx.x,
-                     (uint32_t *)(base + cap_mc_path_x_rows(&m) * threads) + threadIdx.x,
-                     spare + threadIdx.x, (int)threads};
+    uint32_t *bits = PLACE == CAP_WS_SHARED ? (uint32_t *)(base + cap_mc_path_x_rows(&m) * threads)
+                                            : (uint32_t *)shared_ws;
+    cap_mc_path p = {base + threadIdx.x, bits + threadIdx.x, spare + threadIdx.x, (int)threads};
     rec.rec += lane, rec.kept += lane;
     for (int k = 0; k < m.scale_count; k++)
         cap_mc_simulate_path(&m, p, rec, first_sample + (uint64_t)lane, k);
@@ -712,7 +713,7 @@ typedef struct {
     int place;                 /* fused: CAP_WS_* */
     int fused_threads;         /* fused: threads per block */
     int multiprocessors;
-    size_t fused_smem; /* fused, SHARED: dynamic shared memory per block */
+    size_t fused_smem; /* fused: dynamic shared memory per block */
     int64_t stride;    /* lanes per chunk, multiple of CAP_MC_BLOCK */
     double *ws, *rec, *pd;
     int64_t *pc;
@@ -779,6 +780,7 @@ static int upload_model(cuda_state *st, const cap_mc_model *h, char *error, int 
     UP(priority, W);
     UP(recourse_start, T * W + 1);
     UP(recourse_offering, rnnz);
+    UP(recourse_entry, rnnz);
 #undef UP
     return CAP_MC_OK;
 }
@@ -898,14 +900,44 @@ static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error
  * (measured in docs/monte-carlo.md §5). */
 #define CAP_CUDA_SHARED_MIN_WARPS 16
 
+/* Shared memory of a BLOCK-placed path kernel: the bit words of its threads. */
+static size_t path_bit_bytes(const cap_mc_model *m, int threads)
+{
+    return (size_t)cap_mc_path_words(m) * sizeof(uint32_t) * (size_t)threads;
+}
+
+/* BLOCK: the state in the block's slice of `ws`, its bit words in shared memory (a bit is
+ * tested at every recourse step: in device memory each test waited on a load), with as many
+ * threads a block (128, 64, 32) as the words allow. */
+static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error, int error_size)
+{
+    size_t limit = prop->sharedMemPerBlockOptin;
+    int threads = CAP_CUDA_THREADS;
+    while (threads > 32 && path_bit_bytes(&st->model, threads) > limit)
+        threads /= 2;
+    size_t bytes = path_bit_bytes(&st->model, threads);
+    if (bytes > limit)
+        return cap_cuda_fail(
+            "the model's bit words do not fit in shared memory (too many offerings)",
+            "block_layout", __FILE__, __LINE__, error, error_size);
+    CAP_CUDA_CHECK(cudaFuncSetAttribute(path_kernel(CAP_WS_BLOCK),
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+    st->place = CAP_WS_BLOCK;
+    st->fused_threads = threads;
+    st->fused_smem = bytes;
+    return CAP_MC_OK;
+}
+
 static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
                                int error_size)
 {
-    st->place = st->variant == CAP_MC_CUDA_FUSED_CHUNK ? CAP_WS_CHUNK : CAP_WS_BLOCK;
+    st->place = CAP_WS_CHUNK;
     st->fused_threads = CAP_CUDA_THREADS;
     st->fused_smem = 0;
-    if (st->variant != CAP_MC_CUDA_FUSED && st->variant != CAP_MC_CUDA_FUSED_SHARED)
+    if (st->variant == CAP_MC_CUDA_FUSED_CHUNK)
         return CAP_MC_OK;
+    if (st->variant == CAP_MC_CUDA_FUSED_BLOCK)
+        return block_layout(st, prop, error, error_size);
     cap_path_kernel_fn kernel = path_kernel(CAP_WS_SHARED);
     size_t per_thread = (size_t)cap_mc_path_doubles(&st->model) * sizeof(double);
     size_t limit = prop->sharedMemPerBlockOptin;
@@ -925,11 +957,11 @@ static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char 
     }
     bool use = best_warps > 0 &&
                (st->variant == CAP_MC_CUDA_FUSED_SHARED || best_warps >= CAP_CUDA_SHARED_MIN_WARPS);
-    if (use) {
-        st->place = CAP_WS_SHARED;
-        st->fused_threads = best_threads;
-        st->fused_smem = per_thread * (size_t)best_threads;
-    }
+    if (!use)
+        return block_layout(st, prop, error, error_size);
+    st->place = CAP_WS_SHARED;
+    st->fused_threads = best_threads;
+    st->fused_smem = per_thread * (size_t)best_threads;
     return CAP_MC_OK;
 }
 

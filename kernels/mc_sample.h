@@ -51,6 +51,15 @@
 
 /* ---- the flat model the backends read (built by mc.c, copied as is to the GPU) ---------- */
 
+/* An entry of a (t, w) recourse list with the figures a step reads, side by side:
+ * thr[w,o] * availability[o] (the product cap_mc_greedy_recourse forms when it steps: an
+ * offering it steps on is up), price * hours of period t, and the spare capacity o starts the
+ * period with. The path driver reads these instead of five arrays indexed by o. */
+typedef struct __attribute__((aligned(16))) {
+    double thr_a, price_hours, spare;
+    int32_t offering, unused;
+} cap_mc_recourse_entry;
+
 typedef struct {
     int workload_count, offering_count, provider_count, period_count, scale_count;
     int normal_rows;   /* workload_count rounded up to even */
@@ -81,6 +90,7 @@ typedef struct {
     const int *priority;               /* [W] recourse order: hard demand, then penalty desc */
     const int64_t *recourse_start;     /* [T*W+1] CSR over (t,w) */
     const int *recourse_offering;      /* offerings by price per delivered H100e, ascending */
+    const cap_mc_recourse_entry *recourse_entry; /* the same lists with their figures */
 } cap_mc_model;
 
 /* A run of lanes: samples first_sample + lane_begin .. first_sample + lane_end - 1. */
@@ -664,19 +674,21 @@ CAP_MC_HD void cap_mc_simulate(const cap_mc_model *m, cap_mc_lanes l)
  * same operations in the same order (so the same bits: tests/test_mc.c compares the two on
  * the CPU), in a state a GPU thread can keep on chip: 3W doubles (multipliers; the correlated
  * shocks, then the shortfalls; unmet hours), a few words of bits (offerings up, providers
- * down, offerings recourse has visited, workloads that fell short) and, touched only when a
- * workload falls short and only for the offerings recourse visits, spare capacity. The
- * workspace rows of the lane version hold W + normal_rows + W + provider_rows +
- * offering_rows + W + W + O doubles instead, rewritten every period: on a GPU that traffic,
- * not the arithmetic, set the pace (docs/monte-carlo.md §5). Differences that change no
- * value: a sample's delivered H100e is summed when its shortfall is computed; correlated
- * shocks are summed as the normal pairs arrive (k ascending, as in cap_mc_correlate);
- * spare capacity is set when recourse first visits an offering; a scale at a time (the
- * random numbers are drawn again for each scale: the same numbers). */
+ * down, offerings recourse has visited, workloads that fell short, offerings recourse has
+ * spent) and, touched only when a workload falls short and only for the offerings recourse
+ * leaves with some spare capacity, that capacity. The workspace rows of the lane version
+ * hold W + normal_rows + W + provider_rows + offering_rows + W + W + O doubles instead,
+ * rewritten every period: on a GPU that traffic, not the arithmetic, set the pace
+ * (docs/monte-carlo.md §5). Differences that change no value: a sample's delivered H100e is
+ * summed when its shortfall is computed; correlated shocks are summed as the normal pairs
+ * arrive (k ascending, as in cap_mc_correlate); spare capacity is set when recourse first
+ * visits an offering, and a spent offering is skipped on its bit (its spare capacity is 0:
+ * no step would change anything); a scale at a time (the random numbers are drawn again for
+ * each scale: the same numbers). */
 
 typedef struct {
     double *x;      /* [3W]: multipliers, work (shocks, then shortfalls), unmet H100e-hours */
-    uint32_t *bits; /* [cap_mc_path_words] */
+    uint32_t *bits; /* [cap_mc_path_words]; may lie apart from x (GPU: in shared memory) */
     double *spare;  /* [O] */
     int stride;     /* item i of this sample at x[i * stride], bits[i * stride], spare[...] */
 } cap_mc_path;
@@ -699,7 +711,7 @@ CAP_MC_HD int cap_mc_path_any_words(const cap_mc_model *m)
 }
 CAP_MC_HD int cap_mc_path_words(const cap_mc_model *m)
 {
-    return cap_mc_path_up_words(m) + cap_mc_path_down_words(m) + cap_mc_path_visit_words(m) +
+    return cap_mc_path_up_words(m) + cap_mc_path_down_words(m) + 2 * cap_mc_path_visit_words(m) +
            cap_mc_path_any_words(m);
 }
 CAP_MC_HD int64_t cap_mc_path_x_rows(const cap_mc_model *m)
@@ -712,7 +724,8 @@ CAP_MC_HD int64_t cap_mc_path_doubles(const cap_mc_model *m)
     return cap_mc_path_x_rows(m) + (cap_mc_path_words(m) + 1) / 2;
 }
 
-/* The bit rows, in order: offerings up, providers down, offerings visited, workloads short. */
+/* The bit rows, in order: offerings up, providers down, offerings visited, workloads short,
+ * offerings spent (no spare capacity left this period). */
 CAP_MC_HD uint32_t *cap_mc_path_down(const cap_mc_model *m, cap_mc_path p)
 {
     return p.bits + cap_mc_path_up_words(m) * p.stride;
@@ -724,6 +737,10 @@ CAP_MC_HD uint32_t *cap_mc_path_visited(const cap_mc_model *m, cap_mc_path p)
 CAP_MC_HD uint32_t *cap_mc_path_any(const cap_mc_model *m, cap_mc_path p)
 {
     return cap_mc_path_visited(m, p) + cap_mc_path_visit_words(m) * p.stride;
+}
+CAP_MC_HD uint32_t *cap_mc_path_spent(const cap_mc_model *m, cap_mc_path p)
+{
+    return cap_mc_path_any(m, p) + cap_mc_path_any_words(m) * p.stride;
 }
 
 CAP_MC_HD bool cap_mc_bit(const uint32_t *words, int stride, int i)
@@ -820,34 +837,49 @@ CAP_MC_HD void cap_mc_path_outages(const cap_mc_model *m, cap_mc_path p, uint64_
     }
 }
 
+/* One step of the path's recourse on entry r. The spare capacity of r's offering is set when
+ * recourse first visits it this period (as cap_mc_settle sets it); an offering with none left
+ * is marked spent, so later steps on it read one bit (greedy takes all an offering has, except
+ * at the step that covers a workload: few offerings keep a spare capacity in memory). */
+CAP_MC_HD void cap_mc_path_step(cap_mc_path p, const uint32_t *up, uint32_t *visited,
+                                uint32_t *spent, cap_mc_recourse_entry r, double *left,
+                                double *cost)
+{
+    int st = p.stride, o = r.offering;
+    if (cap_mc_bit(spent, st, o))
+        return;
+    double spare;
+    if (cap_mc_bit(visited, st, o)) {
+        spare = p.spare[o * st];
+    } else {
+        spare = cap_mc_bit(up, st, o) ? r.spare : 0.0;
+        cap_mc_bit_set(visited, st, o);
+    }
+    if (spare > 0.0)
+        cap_mc_recourse_step(r.thr_a, r.price_hours, left, &spare, cost);
+    if (spare > 0.0)
+        p.spare[o * st] = spare;
+    else
+        cap_mc_bit_set(spent, st, o);
+}
+
 /* cap_mc_greedy_recourse for one sample: work[w] holds the shortfalls; spare capacity of an
  * offering is set (as cap_mc_settle sets it) when recourse first visits it. */
 CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t, double *cost)
 {
-    int W = m->workload_count, O = m->offering_count, T = m->period_count;
+    int W = m->workload_count;
     int st = p.stride;
     double *left_row = p.x + W * st;
     const uint32_t *up = p.bits;
-    uint32_t *visited = cap_mc_path_visited(m, p);
+    uint32_t *visited = cap_mc_path_visited(m, p), *spent = cap_mc_path_spent(m, p);
     cap_mc_bits_clear(visited, st, cap_mc_path_visit_words(m));
+    cap_mc_bits_clear(spent, st, cap_mc_path_visit_words(m));
     for (int i = 0; i < W; i++) {
         int w = m->priority[i];
         double left = left_row[w * st];
         int64_t begin = m->recourse_start[t * W + w], end = m->recourse_start[t * W + w + 1];
-        for (int64_t e = begin; e < end && left > 0.0; e++) {
-            int o = m->recourse_offering[e];
-            double a = cap_mc_path_avail(m, up, st, o), spare;
-            if (cap_mc_bit(visited, st, o)) {
-                spare = p.spare[o * st];
-            } else {
-                spare = a > 0.0 ? m->spare_capacity[o * T + t] : 0.0;
-                cap_mc_bit_set(visited, st, o);
-            }
-            if (spare > 0.0)
-                cap_mc_recourse_step(m->thr[w * O + o] * a, m->price_hours[o * T + t], &left,
-                                     &spare, cost);
-            p.spare[o * st] = spare;
-        }
+        for (int64_t e = begin; e < end && left > 0.0; e++)
+            cap_mc_path_step(p, up, visited, spent, m->recourse_entry[e], &left, cost);
         left_row[w * st] = left;
     }
 }
