@@ -842,12 +842,13 @@ CAP_MC_HD void cap_mc_path_outages(const cap_mc_model *m, cap_mc_path p, uint64_
  * is marked spent, so later steps on it read one bit (greedy takes all an offering has, except
  * at the step that covers a workload: few offerings keep a spare capacity in memory). */
 CAP_MC_HD void cap_mc_path_step(cap_mc_path p, const uint32_t *up, uint32_t *visited,
-                                uint32_t *spent, cap_mc_recourse_entry r, double *left,
-                                double *cost)
+                                uint32_t *spent, int o, const cap_mc_recourse_entry *entry,
+                                double *left, double *cost)
 {
-    int st = p.stride, o = r.offering;
+    int st = p.stride;
     if (cap_mc_bit(spent, st, o))
         return;
+    cap_mc_recourse_entry r = *entry;
     double spare;
     if (cap_mc_bit(visited, st, o)) {
         spare = p.spare[o * st];
@@ -879,7 +880,8 @@ CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t,
         double left = left_row[w * st];
         int64_t begin = m->recourse_start[t * W + w], end = m->recourse_start[t * W + w + 1];
         for (int64_t e = begin; e < end && left > 0.0; e++)
-            cap_mc_path_step(p, up, visited, spent, m->recourse_entry[e], &left, cost);
+            cap_mc_path_step(p, up, visited, spent, m->recourse_offering[e], m->recourse_entry + e,
+                             &left, cost);
         left_row[w * st] = left;
     }
 }
