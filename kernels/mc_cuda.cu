@@ -916,10 +916,15 @@ static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
     while (threads > 32 && path_bit_bytes(&st->model, threads) > limit)
         threads /= 2;
     size_t bytes = path_bit_bytes(&st->model, threads);
-    if (bytes > limit)
-        return cap_cuda_fail(
-            "the model's bit words do not fit in shared memory (too many offerings)",
-            "block_layout", __FILE__, __LINE__, error, error_size);
+    if (bytes > limit) { /* some 19,000 offerings on an H100: --backend auto takes the CPU */
+        if (error && error_size > 0)
+            snprintf(error, (size_t)error_size,
+                     "mc: the CUDA backend holds a sample's bit words in shared memory, and %d "
+                     "offerings need %zu bytes a block of 32 threads, more than the device's %zu "
+                     "(use --backend cpu)",
+                     st->model.offering_count, bytes, limit);
+        return CAP_MC_ERR_BACKEND;
+    }
     CAP_CUDA_CHECK(cudaFuncSetAttribute(path_kernel(CAP_WS_BLOCK),
                                         cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
     st->place = CAP_WS_BLOCK;
