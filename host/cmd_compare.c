@@ -80,9 +80,11 @@ static int parse_option(int c, compare_args *args)
     static const char *const backends[] = {"auto", "cpu", "cuda"};
     static const char *const recourses[] = {"none", "greedy"};
     int choice = 0;
-    int solve_option = cap_parse_mip_option(c, optarg, &args->solve);
-    if (solve_option != 0)
-        return solve_option < 0 ? 2 : 0;
+    int shared = cap_parse_mip_option(c, optarg, &args->solve);
+    if (shared == 0)
+        shared = cap_mc_cli_parse(c, optarg, &args->mc);
+    if (shared != 0)
+        return shared < 0 ? 2 : 0;
     switch (c) {
     case 'm': {
         char **grown = realloc(args->mixes, ((size_t)args->mix_count + 1) * sizeof *grown);
@@ -92,14 +94,6 @@ static int parse_option(int c, compare_args *args)
         args->mixes[args->mix_count++] = optarg;
         return 0;
     }
-    case 'n':
-        args->mc.has_samples = true;
-        return cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->mc.samples)
-                   ? 0
-                   : 2;
-    case 's':
-        args->mc.has_seed = true;
-        return cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->mc.seed) ? 0 : 2;
     case 'b':
         if (parse_choice("--backend", optarg, backends, 3, &choice))
             return 2;
@@ -110,8 +104,6 @@ static int parse_option(int c, compare_args *args)
             return 2;
         args->mc.recourse = (cap_mc_recourse)choice;
         return 0;
-    case 'T':
-        return cap_parse_int64("--threads", optarg, 1, 1024, &args->mc.threads) ? 0 : 2;
     case 'o':
         args->out_dir = optarg;
         return 0;

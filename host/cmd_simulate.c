@@ -116,23 +116,15 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
     optind = 0;
     int c;
     while ((c = getopt_long(argc, argv, "n:s:b:d:r:p:io:jqh", options, NULL)) != -1) {
-        int solve_option = cap_parse_mip_option(c, optarg, &args->solve);
-        if (solve_option != 0) {
-            if (solve_option < 0)
+        int shared = cap_parse_mip_option(c, optarg, &args->solve);
+        if (shared == 0)
+            shared = cap_mc_cli_parse(c, optarg, &args->mc);
+        if (shared != 0) {
+            if (shared < 0)
                 return 2;
             continue;
         }
         switch (c) {
-        case 'n':
-            if (!cap_parse_int64("--samples", optarg, 1, INT64_C(1000000000000), &args->mc.samples))
-                return 2;
-            args->mc.has_samples = true;
-            break;
-        case 's':
-            if (!cap_parse_int64("--seed", optarg, 0, INT64_MAX, &args->mc.seed))
-                return 2;
-            args->mc.has_seed = true;
-            break;
         case 'b':
             if (strcmp(optarg, "auto") == 0)
                 args->mc.backend = CAP_MC_BACKEND_AUTO;
@@ -164,10 +156,6 @@ static int parse_simulate_args(int argc, char **argv, simulate_args *args)
             break;
         case 'o':
             args->out_dir = optarg;
-            break;
-        case 'T':
-            if (!cap_parse_int64("--threads", optarg, 1, 1024, &args->mc.threads))
-                return 2;
             break;
         case 'C':
             if (!cap_parse_int64("--chunk", optarg, 1, INT64_C(1) << 40, &args->chunk))

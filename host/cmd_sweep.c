@@ -148,6 +148,14 @@ static bool point_solved(const cap_sweep_point *point)
            (point->status == CAP_PLAN_OPTIMAL || point->status == CAP_PLAN_FEASIBLE);
 }
 
+static bool any_point_solved(const cap_sweep_result *r)
+{
+    for (int p = 0; p < r->point_count; p++)
+        if (point_solved(&r->points[p]))
+            return true;
+    return false;
+}
+
 static const char *point_status(const cap_sweep_point *point)
 {
     return point->solved ? cap_plan_status_name(point->status) : "skipped";
@@ -270,10 +278,7 @@ static cap_status write_outputs(const sweep_args *args, const cap_sweep_result *
     if (rc != CAP_OK || !args->plots)
         return rc;
     rc = write_file(dir, "sweep.dat", write_dat, &args->sweep, r, diag);
-    bool any_cost = false;
-    for (int p = 0; p < r->point_count; p++)
-        any_cost = any_cost || point_solved(&r->points[p]);
-    if (rc == CAP_OK && !any_cost) {
+    if (rc == CAP_OK && !any_point_solved(r)) {
         cap_diag_add(diag, "no point has a plan: %s/sweep.png not drawn", dir);
         return CAP_OK;
     }
@@ -316,13 +321,11 @@ static void print_table(const cap_sweep_options *o, const cap_sweep_result *r)
 
 static int sweep_exit_code(const cap_sweep_result *r)
 {
-    bool any_plan = false, any_failure = false;
-    for (int p = 0; p < r->point_count; p++) {
-        any_plan = any_plan || point_solved(&r->points[p]);
+    bool any_failure = false;
+    for (int p = 0; p < r->point_count; p++)
         any_failure =
             any_failure || !r->points[p].solved || r->points[p].status == CAP_PLAN_UNDEFINED;
-    }
-    if (any_plan)
+    if (any_point_solved(r))
         return 0;
     return any_failure ? 1 : 3;
 }

@@ -1,6 +1,8 @@
 /* mc_bridge.c: build the Monte Carlo engine's flat problem (see mc_bridge.h). */
 #include "mc_bridge.h"
 
+#include "cli.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,23 @@ cap_status cap_mc_bridge_build(const cap_scenario *s, const cap_plan *plan, cap_
         .plan_cost = paid,
     };
     return CAP_OK;
+}
+
+int cap_mc_cli_parse(int code, const char *text, cap_mc_cli *cli)
+{
+    switch (code) {
+    case 'n':
+        cli->has_samples = true;
+        return cap_parse_int64("--samples", text, 1, INT64_C(1000000000000), &cli->samples) ? 1
+                                                                                            : -1;
+    case 's':
+        cli->has_seed = true;
+        return cap_parse_int64("--seed", text, 0, INT64_MAX, &cli->seed) ? 1 : -1;
+    case 'T':
+        return cap_parse_int64("--threads", text, 1, 1024, &cli->threads) ? 1 : -1;
+    default:
+        return 0;
+    }
 }
 
 void cap_mc_cli_apply(const cap_mc_cli *cli, const cap_scenario *scenario, cap_mc_options *o)

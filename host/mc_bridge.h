@@ -28,13 +28,18 @@ cap_status cap_mc_bridge_build(const cap_scenario *scenario, const cap_plan *pla
 void cap_mc_bridge_free(cap_mc_bridge *bridge);
 
 /* The Monte Carlo options `simulate` and `compare` both take (-n, -s, --backend,
- * --recourse, -j); samples and seed fall back to the scenario's. */
+ * --recourse, --threads); samples and seed fall back to the scenario's. */
 typedef struct {
     int64_t samples, seed, threads;
     bool has_samples, has_seed;
     cap_mc_backend_kind backend;
     cap_mc_recourse recourse;
 } cap_mc_cli;
+
+/* Parses getopt's option `code` with its text into cli when it is -n, -s or --threads
+ * ('T'): 1 when it was one of them, -1 when its value is bad (the message is printed), 0 when
+ * it is another option. --backend and --recourse each command words its own way. */
+int cap_mc_cli_parse(int code, const char *text, cap_mc_cli *cli);
 
 /* Sets those options in o (initialised by cap_mc_options_init). */
 void cap_mc_cli_apply(const cap_mc_cli *cli, const cap_scenario *scenario, cap_mc_options *o);

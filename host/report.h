@@ -14,11 +14,11 @@
  * demand; commitment top-ups; totals. */
 void cap_report_table(FILE *out, const cap_scenario *scenario, const cap_plan *plan);
 
-/* summary.json as a jansson object (new reference). `integer` says which mode solved. */
 /* Prints a plan's infeasibility diagnosis (lines ending in '\n') with `indent` spaces
  * before each line. */
 void cap_report_diagnosis(FILE *out, const char *diagnosis, int indent);
 
+/* summary.json as a jansson object (new reference). `integer` says which mode solved. */
 json_t *cap_report_summary(const cap_scenario *scenario, const cap_plan *plan, bool integer);
 
 /* Writes plan.csv and summary.json into `dir` (each whole or not at all). */

@@ -304,7 +304,7 @@ static int model_build_recourse(model_owner *mo, const cap_mc_problem *p)
                         mo->recourse_offering[total + i] = o;
                         mo->recourse_entry[total + i] = (cap_mc_recourse_entry){
                             p->thr[(size_t)w * O + o] * mo->availability[o],
-                            mo->price_hours[o * T + t], mo->spare_capacity[o * T + t], o, 0};
+                            mo->price_hours[o * T + t], mo->spare_capacity[o * T + t]};
                     }
                 }
                 total += count;

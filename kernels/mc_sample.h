@@ -51,13 +51,12 @@
 
 /* ---- the flat model the backends read (built by mc.c, copied as is to the GPU) ---------- */
 
-/* An entry of a (t, w) recourse list with the figures a step reads, side by side:
- * thr[w,o] * availability[o] (the product cap_mc_greedy_recourse forms when it steps: an
- * offering it steps on is up), price * hours of period t, and the spare capacity o starts the
- * period with. The path driver reads these instead of five arrays indexed by o. */
-typedef struct __attribute__((aligned(16))) {
+/* The figures a recourse step reads for entry e of the (t, w) lists (recourse_offering[e]
+ * names the offering o), side by side: thr[w,o] * availability[o] (the product
+ * cap_mc_greedy_recourse forms when it steps: an offering it steps on is up), price * hours of
+ * period t, and the spare capacity o starts the period with. */
+typedef struct {
     double thr_a, price_hours, spare;
-    int32_t offering, unused;
 } cap_mc_recourse_entry;
 
 typedef struct {
@@ -90,7 +89,7 @@ typedef struct {
     const int *priority;               /* [W] recourse order: hard demand, then penalty desc */
     const int64_t *recourse_start;     /* [T*W+1] CSR over (t,w) */
     const int *recourse_offering;      /* offerings by price per delivered H100e, ascending */
-    const cap_mc_recourse_entry *recourse_entry; /* the same lists with their figures */
+    const cap_mc_recourse_entry *recourse_entry; /* [nnz] figures of those entries */
 } cap_mc_model;
 
 /* A run of lanes: samples first_sample + lane_begin .. first_sample + lane_end - 1. */

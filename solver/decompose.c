@@ -153,7 +153,7 @@ typedef struct {
     int *row_stat, *col_stat;
     double *lambda, *lo, *hi; /* [P] */
     double *spend;            /* [T * P] spend with each provider in each block */
-    bool failed, done;
+    bool done;
 } coordination;
 
 /* The arrays of a coordination of model m's T periods and P providers, block offsets
@@ -262,7 +262,6 @@ typedef struct {
     int period, rows, columns, first_row;
     int *whole_column; /* [columns + 1] */
     int *provider;     /* [columns + 1] the provider of an x column, -1 for other columns */
-    double *cost;      /* [columns + 1] the whole model's cost of the column */
     bool bounds_changed, matrix_changed; /* since the block's last solve */
     bool solved;                         /* the block holds its optimum for its current objective */
 } kept_block;
@@ -412,7 +411,6 @@ static void kept_block_free(kept_block *k)
     view_free(&k->view);
     free(k->whole_column);
     free(k->provider);
-    free(k->cost);
     memset(k, 0, sizeof *k);
 }
 
@@ -441,8 +439,7 @@ static bool kept_block_make(cap_blocks *b, kept_block *k, int t)
         rows += m->rows[r - 1].period == t;
     k->whole_column = malloc(((size_t)k->columns + 1) * sizeof *k->whole_column);
     k->provider = malloc(((size_t)k->columns + 1) * sizeof *k->provider);
-    k->cost = calloc((size_t)k->columns + 1, sizeof *k->cost);
-    if (!k->whole_column || !k->provider || !k->cost || rows != k->rows ||
+    if (!k->whole_column || !k->provider || rows != k->rows ||
         k->first_row + k->rows - 1 > m->row_count)
         return false;
     int basic = 0;
@@ -511,14 +508,13 @@ static void row_copy(cap_blocks *b, kept_block *k, int e, scratch *s)
     k->matrix_changed = true;
 }
 
-/* Brings block k to the whole model: costs, bounds, and the coefficients of the rows and
- * columns set since the last start. */
+/* Brings block k to the whole model: bounds, and the coefficients of the rows and columns set
+ * since the last start (costs are read from the whole model when the block solves). */
 static void kept_block_sync(cap_blocks *b, kept_block *k, scratch *s)
 {
     const cap_model *m = b->c.whole;
     for (int j = 1; j <= k->columns; j++) {
         int c = k->whole_column[j];
-        k->cost[j] = m->cost[c - 1];
         int type = glp_get_col_type(m->lp, c);
         double lb = glp_get_col_lb(m->lp, c), ub = glp_get_col_ub(m->lp, c);
         if (type != glp_get_col_type(k->lp, j) || lb != glp_get_col_lb(k->lp, j) ||
@@ -560,8 +556,8 @@ static bool kept_block_solve(kept_block *k, const kept_block *previous, coordina
 {
     bool costs = false;
     for (int j = 1; j <= k->columns; j++) {
-        double cost =
-            k->provider[j] >= 0 ? k->cost[j] * (1.0 - c->lambda[k->provider[j]]) : k->cost[j];
+        double whole = c->whole->cost[k->whole_column[j] - 1];
+        double cost = k->provider[j] >= 0 ? whole * (1.0 - c->lambda[k->provider[j]]) : whole;
         if (cost != glp_get_obj_coef(k->lp, j)) {
             glp_set_obj_coef(k->lp, j, cost);
             costs = true;
@@ -580,15 +576,12 @@ static bool kept_block_solve(kept_block *k, const kept_block *previous, coordina
     } else if (k->solved && !k->matrix_changed && !costs && k->bounds_changed) {
         parm.meth = GLP_DUALP; /* bounds only: the basis stays dual feasible */
     } else if (!k->solved || k->matrix_changed || (k->bounds_changed && costs)) {
-        if (glp_warm_up(k->lp) != 0) {
+        cap_basis_state state = cap_lp_basis_state(k->lp);
+        if (state == CAP_BASIS_SINGULAR)
             glp_adv_basis(k->lp, 0); /* singular after a column changed: crash a new one */
-        } else {
-            bool primal = glp_get_prim_stat(k->lp) == GLP_FEAS;
-            bool dual = glp_get_dual_stat(k->lp) == GLP_FEAS;
-            optimal = primal && dual && cap_lp_basis_feasible(k->lp);
-            if (dual && !primal)
-                parm.meth = GLP_DUALP;
-        }
+        optimal = state == CAP_BASIS_OPTIMAL;
+        if (state == CAP_BASIS_DUAL_ONLY)
+            parm.meth = GLP_DUALP;
     }
     k->solved = false;
     if (!optimal && (glp_simplex(k->lp, &parm) != 0 || glp_get_status(k->lp) != GLP_OPT))
@@ -600,7 +593,8 @@ static bool kept_block_solve(kept_block *k, const kept_block *previous, coordina
         c->spend[t * c->P + p] = 0.0;
     for (int j = 1; j <= k->columns; j++)
         if (k->provider[j] >= 0)
-            c->spend[t * c->P + k->provider[j]] += k->cost[j] * glp_get_col_prim(k->lp, j);
+            c->spend[t * c->P + k->provider[j]] +=
+                c->whole->cost[k->whole_column[j] - 1] * glp_get_col_prim(k->lp, j);
     return true;
 }
 
@@ -844,7 +838,7 @@ void cap_blocks_apply(cap_blocks *b, cap_model *m)
 }
 
 /* Takes the model's changes, coordinates the commitments over rounds of `first` then
- * SOLVE_COSTS (as blocks_run does) and installs the combined basis in the whole model. One
+ * SOLVE_COSTS and installs the combined basis in the whole model. One
  * hand-over to the threads a round: the first round takes the changes too, and every round
  * hands its statuses and values over, so a point whose blocks meet the commitments at once
  * waits for its helpers only once. */
@@ -859,8 +853,8 @@ static bool blocks_start(cap_blocks *b, cap_model *m, solve_mode first)
     }
     c->done = false;
     b->optimal = false;
-    int rounds = 0;
-    for (int round = 0; round <= LAGRANGE_ROUNDS && !c->done; round++, rounds++) {
+    int round = 0;
+    for (; round <= LAGRANGE_ROUNDS && !c->done; round++) {
         b->mode = round == 0 ? first : SOLVE_COSTS;
         bool ok = task_all(b, round == 0 ? TASK_START : TASK_SOLVE);
         if (round == 0) {
@@ -881,7 +875,7 @@ static bool blocks_start(cap_blocks *b, cap_model *m, solve_mode first)
      * hold, every commitment is met with its slack basic, the top-ups are 0) and dual
      * feasible: the commitment rows' duals are 0, so every column's reduced cost is its
      * block's (>= 0) and a top-up's is 1. */
-    b->optimal = rounds == 1 && b->linked_by_commitments_only;
+    b->optimal = round == 1 && b->linked_by_commitments_only;
     for (int r = 1; r <= m->row_count; r++)
         if (m->rows[r - 1].period < 0)
             c->row_stat[r] = GLP_BS; /* the blocks set every other row and column */

@@ -89,13 +89,7 @@ static bool within_bounds(int type, double value, double lb, double ub)
              value > ub + eps * (1.0 + fabs(ub)));
 }
 
-bool cap_lp_basis_optimal(glp_prob *lp)
-{
-    return glp_warm_up(lp) == 0 && glp_get_prim_stat(lp) == GLP_FEAS &&
-           glp_get_dual_stat(lp) == GLP_FEAS && cap_lp_basis_feasible(lp);
-}
-
-bool cap_lp_basis_feasible(glp_prob *lp)
+static bool basis_feasible(glp_prob *lp)
 {
     for (int r = 1; r <= glp_get_num_rows(lp); r++)
         if (glp_get_row_stat(lp, r) == GLP_BS &&
@@ -108,6 +102,16 @@ bool cap_lp_basis_feasible(glp_prob *lp)
                            glp_get_col_ub(lp, c)))
             return false;
     return true;
+}
+
+cap_basis_state cap_lp_basis_state(glp_prob *lp)
+{
+    if (glp_warm_up(lp) != 0)
+        return CAP_BASIS_SINGULAR;
+    bool primal = glp_get_prim_stat(lp) == GLP_FEAS, dual = glp_get_dual_stat(lp) == GLP_FEAS;
+    if (dual && !primal)
+        return CAP_BASIS_DUAL_ONLY;
+    return primal && dual && basis_feasible(lp) ? CAP_BASIS_OPTIMAL : CAP_BASIS_OTHER;
 }
 
 /* ---- branch and bound ----------------------------------------------------------------- */

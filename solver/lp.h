@@ -28,15 +28,19 @@ void cap_lp_cold_start(glp_prob *lp, const cap_plan_options *options);
 cap_status cap_lp_simplex(glp_prob *lp, const cap_plan_options *options, int method,
                           cap_plan_status *status, cap_diag *diag);
 
-/* Computes the basic solution of the basis `lp` holds (glp_warm_up: one factorisation
- * when there is none) and says whether it is optimal: dual feasible as glp_warm_up checks,
- * and primal feasible as cap_lp_basis_feasible checks. Then the solution is the simplex's
- * answer and no simplex needs to run. */
-bool cap_lp_basis_optimal(glp_prob *lp);
-
-/* After glp_warm_up: every basic value lies within 1e-9 (relative; absolute near zero) of
- * its bounds, tighter than glp_warm_up's own test and the simplex's tolerance. */
-bool cap_lp_basis_feasible(glp_prob *lp);
+/* What the basis `lp` holds is, once its basic solution is computed (glp_warm_up: one
+ * factorisation when there is none): SINGULAR when it does not factorise; DUAL_ONLY when
+ * glp_warm_up finds it dual but not primal feasible (the dual simplex can go on); OPTIMAL
+ * when it is dual feasible and every basic value lies within 1e-9 (relative; absolute near
+ * zero) of its bounds, tighter than glp_warm_up's own test and the simplex's tolerance: the
+ * solution is then the simplex's answer and no simplex needs to run; OTHER otherwise. */
+typedef enum {
+    CAP_BASIS_SINGULAR,
+    CAP_BASIS_OPTIMAL,
+    CAP_BASIS_DUAL_ONLY,
+    CAP_BASIS_OTHER
+} cap_basis_state;
+cap_basis_state cap_lp_basis_state(glp_prob *lp);
 
 /* The simplex with `method`, then, for an integer model whose relaxation is optimal,
  * branch and bound from it, stopping at options->mip_gap (reported optimal) or the time

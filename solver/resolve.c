@@ -155,11 +155,8 @@ static cap_status solve_stage(cap_resolver *r, int method, cap_plan_status *stat
  * times longer than the primal one, so "neither" goes to the primal. */
 static int method_after_changes(glp_prob *lp)
 {
-    if (glp_warm_up(lp) != 0)
-        return GLP_PRIMAL; /* singular: cap_lp_simplex crashes a new basis */
-    if (glp_get_dual_stat(lp) == GLP_FEAS && glp_get_prim_stat(lp) != GLP_FEAS)
-        return GLP_DUAL;
-    return GLP_PRIMAL;
+    /* singular: cap_lp_simplex crashes a new basis */
+    return cap_lp_basis_state(lp) == CAP_BASIS_DUAL_ONLY ? GLP_DUAL : GLP_PRIMAL;
 }
 
 /* The simplex for a warm start after a change of the given kind. */
@@ -295,7 +292,7 @@ static bool solve_from_blocks(cap_resolver *r, cap_blocks *blocks, cap_plan_stat
     r->solution = cap_blocks_solution(blocks);
     if (!r->solution)
         whole_model_ready(r);
-    if (r->solution || cap_lp_basis_optimal(m->lp)) {
+    if (r->solution || cap_lp_basis_state(m->lp) == CAP_BASIS_OPTIMAL) {
         *status = CAP_PLAN_OPTIMAL;
         *rc = CAP_OK;
         return true;

@@ -515,7 +515,6 @@ static cap_status tornado_run(const cap_scenario *s, const cap_sensitivity_optio
         o.point_count = 2 * count;
         o.solve = options->solve;
         o.threads = options->threads;
-        o.cancel = options->cancel;
         rc = cap_sweep_run(s, &o, &sweep, diag);
     }
     if (rc == CAP_OK && count > 0) {

@@ -65,7 +65,6 @@ typedef struct {
     int threads;            /* tornado threads, 0 = OpenMP's default */
     bool glpk_ranging;      /* basic columns' price ranges by glp_analyze_coef (slow on large
                                models) instead of ranging.h's equal, faster computation */
-    volatile int *cancel;
 } cap_sensitivity_options;
 
 void cap_sensitivity_options_init(cap_sensitivity_options *options);

@@ -452,11 +452,8 @@ static void worker_run(sweep_run *run)
 #pragma omp atomic write
         run->failed_memory = true;
     }
-    for (int p = first; p < last && k->work; p++) {
-        if (o->cancel && *o->cancel)
-            break;
+    for (int p = first; p < last && k->work; p++)
         worker_point(run, k, p, &run->diags[me]);
-    }
     worker_free(&own);
 }
 

@@ -88,7 +88,6 @@ typedef struct {
     cap_plan_options solve; /* integer, mip_gap, time limit */
     int threads;            /* 0 = OpenMP's default; never more than the points */
     bool cold;              /* rebuild and solve every point from scratch (benchmarks) */
-    volatile int *cancel;   /* when set, the remaining points are skipped */
 } cap_sweep_options;
 
 void cap_sweep_options_init(cap_sweep_options *options);
@@ -97,7 +96,7 @@ void cap_sweep_options_for_axis(cap_sweep_options *options, const cap_sweep_axis
 
 typedef struct {
     cap_plan_status status;
-    bool solved; /* false: skipped (cancelled) or the solver failed */
+    bool solved; /* false: skipped (no memory for a worker) or the solver failed */
     bool warm;   /* solved from a previous point's basis */
     int thread;
     double objective_usd, capacity_usd, penalty_usd, topup_usd, unmet_h100e_hours;

@@ -86,7 +86,10 @@ bool cap_sweep_axis_has_offering(const cap_scenario *s, const cap_sweep_axis *a,
 
 /* ---- applying values ------------------------------------------------------------------ */
 
-#define VALUE_MAX 1e15 /* the loader's bound on every number but probabilities and shares */
+/* The loader's bound on every number but probabilities and shares: past it a price times
+ * hours, or a demand times a throughput, could overflow what GLPK takes; no planning number
+ * comes near it. */
+#define VALUE_MAX 1e15
 
 static double changed(double current, const cap_sweep_axis *a, double value)
 {
@@ -214,9 +217,6 @@ void cap_sweep_apply(const cap_scenario *base, cap_scenario *work, const cap_swe
 }
 
 /* ---- checking values ------------------------------------------------------------------ */
-
-/* Past this a price times hours, or a demand times a throughput, could overflow what GLPK
- * takes; no planning number comes near it. */
 
 static bool value_ok(cap_field f, double v)
 {
