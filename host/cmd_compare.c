@@ -305,11 +305,11 @@ static void csv_row(FILE *out, const cap_scenario *s, const mix_row *row)
     fputc('\n', out);
 }
 
-static cap_status write_csv(const char *dir, const cap_scenario *s, const mix_row *rows, int count,
+static cap_status write_csv(cap_outset *set, const cap_scenario *s, const mix_row *rows, int count,
                             cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, "compare.csv", diag);
+    cap_status rc = cap_outset_open(set, &out, "compare.csv", diag);
     if (rc != CAP_OK)
         return rc;
     csv_header(out.file, s);
@@ -334,12 +334,12 @@ static double in_unit(bool known, double value, double unit)
     return known ? value / unit : NAN;
 }
 
-static cap_status write_plot(const char *dir, const mix_row *rows, int count, cap_diag *diag)
+static cap_status write_plot(cap_outset *set, const mix_row *rows, int count, cap_diag *diag)
 {
     const char *unit_name;
     double unit = plot_unit(rows, count, &unit_name);
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, "compare.dat", diag);
+    cap_status rc = cap_outset_open(set, &out, "compare.dat", diag);
     if (rc != CAP_OK)
         return rc;
     fprintf(out.file, "# mix,plan_cost,mc_mean,mc_p95,mc_cvar95 (%s)\n", unit_name);
@@ -372,7 +372,7 @@ static cap_status write_plot(const char *dir, const mix_row *rows, int count, ca
              "     '' using 4 title 'Monte Carlo P95', \\\n"
              "     '' using 5 title 'CVaR 95%%'\n",
              unit_name);
-    return cap_plot_render(dir, "compare", body, diag);
+    return cap_plot_render(set, "compare", body, diag);
 }
 
 /* A number in a fixed width, or "-" when there is none. */
@@ -437,6 +437,24 @@ static int compare_exit_code(const mix_row *rows, int count)
 }
 
 /* masks: mix i's accelerators at masks[i * stride]. */
+/* Everything `capplan compare` may write into a folder (outfile.h: what a run does not write
+ * is removed). */
+static const char *const compare_outputs[] = {"compare.csv", "compare.dat", "compare.gp",
+                                              "compare.png", NULL};
+
+static cap_status write_outputs(const compare_args *args, const cap_scenario *s,
+                                const mix_row *rows, int count, cap_diag *diag)
+{
+    cap_outset set;
+    cap_status rc = cap_outset_begin(&set, args->out_dir, diag);
+    if (rc == CAP_OK)
+        rc = write_csv(&set, s, rows, count, diag);
+    /* A plot gnuplot fails to draw is an error, but the table is published all the same. */
+    cap_status plot_rc = rc == CAP_OK && args->plots ? write_plot(&set, rows, count, diag) : CAP_OK;
+    rc = cap_outset_finish(&set, rc, compare_outputs, diag);
+    return rc != CAP_OK ? rc : plot_rc;
+}
+
 static int compare_run(const compare_args *args, const cap_scenario *s, const bool *masks,
                        size_t stride, cap_diag *diag)
 {
@@ -451,14 +469,9 @@ static int compare_run(const compare_args *args, const cap_scenario *s, const bo
         code = compare_exit_code(rows, done);
         if (!args->quiet)
             print_table(s, rows, done);
-        if (args->out_dir) {
-            cap_status rc = cap_outdir_prepare(args->out_dir, diag);
-            if (rc == CAP_OK)
-                rc = write_csv(args->out_dir, s, rows, done, diag);
-            if (rc == CAP_OK && args->plots)
-                rc = write_plot(args->out_dir, rows, done, diag);
-            code = cap_outputs_done(args->out_dir, rc, code, !args->quiet);
-        }
+        if (args->out_dir)
+            code = cap_outputs_done(args->out_dir, write_outputs(args, s, rows, done, diag), code,
+                                    !args->quiet);
     }
     for (int i = 0; i < args->mix_count; i++)
         mix_row_free(&rows[i]);

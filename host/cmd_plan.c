@@ -297,9 +297,10 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
     cap_diag diag;
     cap_diag_init(&diag);
     cap_outfile out;
-    cap_status rc = cap_outdir_prepare(args->out_dir, &diag);
+    cap_outset set;
+    cap_status rc = cap_outset_begin(&set, args->out_dir, &diag);
     if (rc == CAP_OK)
-        rc = cap_outfile_open(&out, args->out_dir, "batch_summary.csv", &diag);
+        rc = cap_outset_open(&set, &out, "batch_summary.csv", &diag);
     if (rc == CAP_OK) {
         fputs("scenario,folder,status,exit_code,objective_usd,capacity_usd,penalty_usd,"
               "commitment_topup_usd,unmet_h100e_hours,seconds\n",
@@ -320,6 +321,7 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
         }
         rc = cap_outfile_commit(&out, &diag);
     }
+    rc = cap_outset_finish(&set, rc, NULL, &diag);
     cap_diag_print(&diag, stderr);
     cap_diag_free(&diag);
     return rc;

@@ -214,11 +214,11 @@ static void write_columns_csv(FILE *out, const cap_scenario *s, const cap_sensit
 
 typedef void (*csv_writer)(FILE *out, const cap_scenario *s, const cap_sensitivity *r);
 
-static cap_status write_csv(const char *dir, const char *name, csv_writer writer,
+static cap_status write_csv(cap_outset *set, const char *name, csv_writer writer,
                             const cap_scenario *s, const cap_sensitivity *r, cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, name, diag);
+    cap_status rc = cap_outset_open(set, &out, name, diag);
     if (rc != CAP_OK)
         return rc;
     writer(out.file, s, r);
@@ -351,10 +351,10 @@ static void bar_sides(const cap_sensitivity *r, const cap_tornado_bar *bar, doub
     *high = r->max_served ? bar->unmet_high - r->base_unmet_hours : bar->cost_high - r->base_cost;
 }
 
-static cap_status tornado_plot(const char *dir, const cap_sensitivity *r, cap_diag *diag)
+static cap_status tornado_plot(cap_outset *set, const cap_sensitivity *r, cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, "tornado.dat", diag);
+    cap_status rc = cap_outset_open(set, &out, "tornado.dat", diag);
     if (rc != CAP_OK)
         return rc;
     fprintf(out.file, "# group,change_low,change_high (%s)\n",
@@ -393,23 +393,37 @@ static cap_status tornado_plot(const char *dir, const cap_sensitivity *r, cap_di
              "     '' using ($3/2e6):0:(abs($3)/2e6):(0.35) with boxxyerror lc rgb '#dd8452' "
              "title '+%d%%'\n",
              what, percent, percent, base, unit, what, unit, drawn - 1, percent, percent);
-    return cap_plot_render(dir, "tornado", body, diag);
+    return cap_plot_render(set, "tornado", body, diag);
 }
+
+/* Everything `capplan sensitivity` may write into a folder (outfile.h: what a run does not
+ * write is removed). */
+static const char *const sensitivity_outputs[] = {"sensitivity.csv",
+                                                  "reduced_costs.csv",
+                                                  "sensitivity.json",
+                                                  "tornado.dat",
+                                                  "tornado.gp",
+                                                  "tornado.png",
+                                                  NULL};
 
 static cap_status write_outputs(const sensitivity_args *args, const cap_scenario *s,
                                 const cap_sensitivity *r, json_t *root, cap_diag *diag)
 {
-    const char *dir = args->out_dir;
-    cap_status rc = cap_outdir_prepare(dir, diag);
+    cap_outset set;
+    cap_status rc = cap_outset_begin(&set, args->out_dir, diag);
+    if (rc != CAP_OK)
+        return rc;
+    if (r->plan)
+        rc = write_csv(&set, "sensitivity.csv", write_rows_csv, s, r, diag);
     if (rc == CAP_OK && r->plan)
-        rc = write_csv(dir, "sensitivity.csv", write_rows_csv, s, r, diag);
-    if (rc == CAP_OK && r->plan)
-        rc = write_csv(dir, "reduced_costs.csv", write_columns_csv, s, r, diag);
+        rc = write_csv(&set, "reduced_costs.csv", write_columns_csv, s, r, diag);
     if (rc == CAP_OK)
-        rc = cap_report_write_json(dir, "sensitivity.json", root, diag);
-    if (rc == CAP_OK && args->plots && r->bar_count > 0)
-        rc = tornado_plot(dir, r, diag);
-    return rc;
+        rc = cap_report_write_json(&set, "sensitivity.json", root, diag);
+    /* A plot gnuplot fails to draw is an error, but the tables are published all the same. */
+    cap_status plot_rc =
+        rc == CAP_OK && args->plots && r->bar_count > 0 ? tornado_plot(&set, r, diag) : CAP_OK;
+    rc = cap_outset_finish(&set, rc, sensitivity_outputs, diag);
+    return rc != CAP_OK ? rc : plot_rc;
 }
 
 /* ---- terminal tables ------------------------------------------------------------------ */

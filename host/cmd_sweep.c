@@ -258,33 +258,45 @@ static void plot_body(const cap_sweep_options *o, const cap_sweep_result *r, cha
 
 typedef void (*file_writer)(FILE *out, const cap_sweep_options *o, const cap_sweep_result *r);
 
-static cap_status write_file(const char *dir, const char *name, file_writer writer,
+static cap_status write_file(cap_outset *set, const char *name, file_writer writer,
                              const cap_sweep_options *o, const cap_sweep_result *r, cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, name, diag);
+    cap_status rc = cap_outset_open(set, &out, name, diag);
     if (rc != CAP_OK)
         return rc;
     writer(out.file, o, r);
     return cap_outfile_commit(&out, diag);
 }
 
-static cap_status write_outputs(const sweep_args *args, const cap_sweep_result *r, cap_diag *diag)
+static cap_status write_plot(const sweep_args *args, cap_outset *set, const cap_sweep_result *r,
+                             cap_diag *diag)
 {
-    const char *dir = args->out_dir;
-    cap_status rc = cap_outdir_prepare(dir, diag);
-    if (rc == CAP_OK)
-        rc = write_file(dir, "sweep.csv", write_csv, &args->sweep, r, diag);
-    if (rc != CAP_OK || !args->plots)
-        return rc;
-    rc = write_file(dir, "sweep.dat", write_dat, &args->sweep, r, diag);
+    cap_status rc = write_file(set, "sweep.dat", write_dat, &args->sweep, r, diag);
     if (rc == CAP_OK && !any_point_solved(r)) {
-        cap_diag_add(diag, "no point has a plan: %s/sweep.png not drawn", dir);
+        cap_diag_add(diag, "no point has a plan: %s/sweep.png not drawn", set->dir);
         return CAP_OK;
     }
     char body[4096];
     plot_body(&args->sweep, r, body, sizeof body);
-    return rc == CAP_OK ? cap_plot_render(dir, "sweep", body, diag) : rc;
+    return rc == CAP_OK ? cap_plot_render(set, "sweep", body, diag) : rc;
+}
+
+/* Everything `capplan sweep` may write into a folder (outfile.h: what a run does not write
+ * is removed). */
+static const char *const sweep_outputs[] = {"sweep.csv", "sweep.dat", "sweep.gp", "sweep.png",
+                                            NULL};
+
+static cap_status write_outputs(const sweep_args *args, const cap_sweep_result *r, cap_diag *diag)
+{
+    cap_outset set;
+    cap_status rc = cap_outset_begin(&set, args->out_dir, diag);
+    if (rc == CAP_OK)
+        rc = write_file(&set, "sweep.csv", write_csv, &args->sweep, r, diag);
+    /* A plot gnuplot fails to draw is an error, but the table is published all the same. */
+    cap_status plot_rc = rc == CAP_OK && args->plots ? write_plot(args, &set, r, diag) : CAP_OK;
+    rc = cap_outset_finish(&set, rc, sweep_outputs, diag);
+    return rc != CAP_OK ? rc : plot_rc;
 }
 
 static int column_width(const cap_sweep_axis *axis)

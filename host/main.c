@@ -142,7 +142,8 @@ static void on_signal(int signo)
 {
     /* Only the Monte Carlo loop polls cap_interrupted; elsewhere (a GLPK solve) stop now. */
     if (cap_interrupted || !cap_interrupt_polled) {
-        cap_outfile_cleanup_signal();
+        if (!cap_outfile_cleanup_signal(signo))
+            return; /* outputs being renamed into place: raised again when they are */
         static const char message[] = "\ncapplan: interrupted\n";
         ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
         (void)ignored;

@@ -151,11 +151,11 @@ void cap_mc_report_print(FILE *out, const cap_scenario *s, const cap_mc_result *
 
 /* ---- files and plots ------------------------------------------------------------------ */
 
-static cap_status write_histogram(const char *dir, const cap_mc_scale_result *r, int64_t samples,
+static cap_status write_histogram(cap_outset *set, const cap_mc_scale_result *r, int64_t samples,
                                   cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, "cost_hist.csv", diag);
+    cap_status rc = cap_outset_open(set, &out, "cost_hist.csv", diag);
     if (rc != CAP_OK)
         return rc;
     fputs("bin_lo_usd,bin_hi_usd,count,fraction\n", out.file);
@@ -168,11 +168,11 @@ static cap_status write_histogram(const char *dir, const cap_mc_scale_result *r,
     return cap_outfile_commit(&out, diag);
 }
 
-static cap_status write_shortfall(const char *dir, const cap_scenario *s,
+static cap_status write_shortfall(cap_outset *set, const cap_scenario *s,
                                   const cap_mc_scale_result *r, cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, "shortfall.dat", diag);
+    cap_status rc = cap_outset_open(set, &out, "shortfall.dat", diag);
     if (rc != CAP_OK)
         return rc;
     fputs("workload,p_shortfall,service_level\n", out.file);
@@ -182,11 +182,11 @@ static cap_status write_shortfall(const char *dir, const cap_scenario *s,
     return cap_outfile_commit(&out, diag);
 }
 
-static cap_status write_sweep(const char *dir, const cap_scenario *s, const cap_mc_result *result,
+static cap_status write_sweep(cap_outset *set, const cap_scenario *s, const cap_mc_result *result,
                               cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, "sweep.csv", diag);
+    cap_status rc = cap_outset_open(set, &out, "sweep.csv", diag);
     if (rc != CAP_OK)
         return rc;
     fputs("scale,mean_usd,p5_usd,p50_usd,p95_usd,cvar95_usd", out.file);
@@ -204,11 +204,11 @@ static cap_status write_sweep(const char *dir, const cap_scenario *s, const cap_
     return cap_outfile_commit(&out, diag);
 }
 
-static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_mc_result *result,
+static cap_status draw_plots(cap_outset *set, const cap_scenario *s, const cap_mc_result *result,
                              cap_diag *diag)
 {
     cap_status rc =
-        cap_plot_render(dir, "cost_hist",
+        cap_plot_render(set, "cost_hist",
                         "set title 'Total cost over the horizon (Monte Carlo)'\n"
                         "set xlabel 'cost, billion USD'\nset ylabel 'fraction of samples'\n"
                         "set style fill solid 0.6 border -1\nset key off\n"
@@ -218,7 +218,7 @@ static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_m
     if (rc != CAP_OK)
         return rc;
     rc =
-        cap_plot_render(dir, "shortfall",
+        cap_plot_render(set, "shortfall",
                         "set title 'Probability that each workload falls short in any period'\n"
                         "set ylabel 'P(shortfall)'\nset yrange [0:*]\nset key off\n"
                         "set style fill solid 0.6 border -1\nset boxwidth 0.6\n"
@@ -241,26 +241,43 @@ static cap_status draw_plots(const char *dir, const cap_scenario *s, const cap_m
                       ", '' skip 1 using 1:%d axes x1y2 with lines dt 2 title 'P(short) %s'", 7 + w,
                       title);
     }
-    return cap_plot_render(dir, "sweep", body, diag);
+    return cap_plot_render(set, "sweep", body, diag);
 }
+
+/* Everything `capplan simulate` may write into a folder; what a run does not write (a sweep
+ * it was not asked for, plots with --no-plots) is removed, so no file of an earlier run is
+ * taken for this one's. */
+static const char *const simulate_outputs[] = {"mc.json",
+                                               "cost_hist.csv",
+                                               "shortfall.dat",
+                                               "sweep.csv",
+                                               "cost_hist.gp",
+                                               "cost_hist.png",
+                                               "shortfall.gp",
+                                               "shortfall.png",
+                                               "sweep.gp",
+                                               "sweep.png",
+                                               NULL};
 
 cap_status cap_mc_report_write(const char *dir, const cap_scenario *s, const cap_mc_result *result,
                                const cap_mc_report_info *info, bool plots, cap_diag *diag)
 {
-    cap_status rc = cap_outdir_prepare(dir, diag);
+    cap_outset set;
+    cap_status rc = cap_outset_begin(&set, dir, diag);
     if (rc != CAP_OK)
         return rc;
     const cap_mc_scale_result *main = &result->scales[cap_mc_report_main_scale(result)];
     json_t *root = cap_mc_report_json(s, result, info);
-    rc = cap_report_write_json(dir, "mc.json", root, diag);
+    rc = cap_report_write_json(&set, "mc.json", root, diag);
     json_decref(root);
     if (rc == CAP_OK)
-        rc = write_histogram(dir, main, result->samples, diag);
+        rc = write_histogram(&set, main, result->samples, diag);
     if (rc == CAP_OK)
-        rc = write_shortfall(dir, s, main, diag);
+        rc = write_shortfall(&set, s, main, diag);
     if (rc == CAP_OK && result->scale_count > 1)
-        rc = write_sweep(dir, s, result, diag);
-    if (rc == CAP_OK && plots)
-        rc = draw_plots(dir, s, result, diag);
-    return rc;
+        rc = write_sweep(&set, s, result, diag);
+    /* A plot gnuplot fails to draw is an error, but the data are published all the same. */
+    cap_status plot_rc = rc == CAP_OK && plots ? draw_plots(&set, s, result, diag) : CAP_OK;
+    rc = cap_outset_finish(&set, rc, simulate_outputs, diag);
+    return rc != CAP_OK ? rc : plot_rc;
 }

@@ -7,25 +7,46 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Temporary paths still open, so a signal handler can unlink them. Fixed size: a
- * command never has more than a handful of outputs open at once. */
+/* Temporary paths still open or held by a set, so a signal handler can unlink them. Fixed
+ * size: a command never has more than a set's worth of outputs open at once. */
 #define OPEN_MAX 64
 static char *volatile open_temp_paths[OPEN_MAX];
 
-static void track(char *path, char *untrack)
+/* Replaces the entry `untrack` (NULL: a free one) by `path`; false when there is none. */
+static bool track(char *path, char *untrack)
 {
     for (int i = 0; i < OPEN_MAX; i++) {
         if (open_temp_paths[i] == untrack) {
             open_temp_paths[i] = path;
-            return;
+            return true;
         }
     }
+    return false;
 }
+
+/* A set's publication and a signal handler's clean-up exclude each other, whichever thread
+ * the signal lands on (OpenMP's too): `phase` goes from IDLE to PUBLISHING or to CLEANING,
+ * never both. A handler that finds a publication going leaves its signal in
+ * `deferred_signal` and returns; the publication raises it again when every file is in
+ * place. Each side writes before it reads the other's word (sequentially consistent), so
+ * the signal is never lost. */
+enum { IDLE, PUBLISHING, CLEANING };
+static atomic_int phase;
+static atomic_int deferred_signal;
+
+/* Sets begun and not yet published or discarded, so a signal handler can remove their
+ * staged files and staging folders. */
+#define SETS_MAX 4
+static cap_outset *volatile active_sets[SETS_MAX];
+
+static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag);
 
 static volatile pid_t tracked_child;
 
@@ -34,8 +55,12 @@ void cap_outfile_track_child(pid_t child)
     tracked_child = child;
 }
 
-void cap_outfile_cleanup_signal(void)
+bool cap_outfile_cleanup_signal(int signo)
 {
+    atomic_store(&deferred_signal, signo);
+    int idle = IDLE;
+    if (!atomic_compare_exchange_strong(&phase, &idle, CLEANING))
+        return idle != PUBLISHING; /* CLEANING: another thread's handler is on it */
     pid_t child = tracked_child;
     if (child > 0) {
         kill(child, SIGKILL);
@@ -45,16 +70,15 @@ void cap_outfile_cleanup_signal(void)
     for (int i = 0; i < OPEN_MAX; i++)
         if (open_temp_paths[i])
             unlink(open_temp_paths[i]);
-}
-
-void cap_outfile_track_temp(char *path)
-{
-    track(path, NULL);
-}
-
-void cap_outfile_untrack_temp(char *path)
-{
-    track(NULL, path);
+    for (int slot = 0; slot < SETS_MAX; slot++) {
+        cap_outset *set = active_sets[slot];
+        if (!set)
+            continue;
+        for (int i = 0; i < set->count; i++)
+            unlink(set->staged_paths[i]);
+        rmdir(set->stage);
+    }
+    return true;
 }
 
 cap_status cap_outdir_prepare(const char *dir, cap_diag *diag)
@@ -74,9 +98,11 @@ cap_status cap_outdir_prepare(const char *dir, cap_diag *diag)
             char saved = *p;
             *p = '\0';
             if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-                cap_diag_add(diag, "%s: cannot create folder: %s", path, strerror(errno));
+                bool under_file = errno == ENOTDIR;
+                cap_diag_add(diag, "%s: cannot create folder: %s", path,
+                             under_file ? "a part of the path is a file" : strerror(errno));
                 free(path);
-                return CAP_ERR_RUNTIME;
+                return under_file ? CAP_ERR_INPUT : CAP_ERR_RUNTIME;
             }
             *p = saved;
             if (saved == '\0')
@@ -133,6 +159,12 @@ cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name,
         return CAP_ERR_RUNTIME;
     }
     fchmod(fd, 0644);
+    if (!track(out->temp_path, NULL)) {
+        close(fd);
+        cap_diag_add(diag, "%s: too many outputs open at once", out->final_path);
+        cap_outfile_abort(out);
+        return CAP_ERR_RUNTIME;
+    }
     out->file = fdopen(fd, "w");
     if (!out->file) {
         close(fd);
@@ -140,7 +172,6 @@ cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name,
         cap_outfile_abort(out);
         return CAP_ERR_RUNTIME;
     }
-    track(out->temp_path, NULL);
     return CAP_OK;
 }
 
@@ -163,9 +194,11 @@ cap_status cap_outfile_commit(cap_outfile *out, cap_diag *diag)
     }
     track(NULL, out->temp_path);
     free(out->temp_path);
+    out->temp_path = NULL;
+    cap_status rc = out->set ? stage(out->set, out->final_path, diag) : CAP_OK;
     free(out->final_path);
-    out->temp_path = out->final_path = NULL;
-    return CAP_OK;
+    out->final_path = NULL;
+    return rc;
 }
 
 void cap_outfile_abort(cap_outfile *out)
@@ -191,6 +224,155 @@ cap_status cap_outfile_write_string(const char *dir, const char *name, const cha
         return status;
     fputs(text, out.file);
     return cap_outfile_commit(&out, diag);
+}
+
+/* ---- sets ----------------------------------------------------------------------------- */
+
+cap_status cap_outset_begin(cap_outset *set, const char *dir, cap_diag *diag)
+{
+    memset(set, 0, sizeof *set);
+    cap_status rc = cap_outdir_prepare(dir, diag);
+    if (rc != CAP_OK)
+        return rc;
+    size_t size = strlen(dir) + sizeof "/.capplan.tmp-XXXXXX";
+    set->dir = strdup(dir);
+    set->stage = malloc(size);
+    if (!set->dir || !set->stage) {
+        cap_diag_add(diag, "out of memory");
+        cap_outset_discard(set);
+        return CAP_ERR_RUNTIME;
+    }
+    snprintf(set->stage, size, "%s/.capplan.tmp-XXXXXX", dir);
+    if (!mkdtemp(set->stage)) {
+        cap_diag_add(diag, "%s: cannot create a folder in it: %s", dir, strerror(errno));
+        free(set->stage);
+        set->stage = NULL;
+        cap_outset_discard(set);
+        return CAP_ERR_RUNTIME;
+    }
+    int slot = 0;
+    while (slot < SETS_MAX && active_sets[slot])
+        slot++;
+    if (slot == SETS_MAX) {
+        cap_diag_add(diag, "%s: too many output folders open at once", dir);
+        cap_outset_discard(set);
+        return CAP_ERR_RUNTIME;
+    }
+    active_sets[slot] = set;
+    return CAP_OK;
+}
+
+cap_status cap_outset_open(cap_outset *set, cap_outfile *out, const char *name, cap_diag *diag)
+{
+    cap_status rc = cap_outfile_open(out, set->stage, name, diag);
+    out->set = rc == CAP_OK ? set : NULL;
+    return rc;
+}
+
+/* Records a file just renamed into the set's staging folder. */
+static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag)
+{
+    if (set->count == CAP_OUTSET_MAX) {
+        unlink(staged_path);
+        cap_diag_add(diag, "%s: too many outputs in one set", staged_path);
+        return CAP_ERR_RUNTIME;
+    }
+    const char *name = strrchr(staged_path, '/') + 1;
+    size_t size = strlen(set->dir) + strlen(name) + 2;
+    char *staged = strdup(staged_path), *final = malloc(size);
+    if (!staged || !final) {
+        unlink(staged_path);
+        free(staged);
+        free(final);
+        cap_diag_add(diag, "out of memory");
+        return CAP_ERR_RUNTIME;
+    }
+    snprintf(final, size, "%s/%s", set->dir, name);
+    set->final_paths[set->count] = final;
+    set->staged_paths[set->count] = staged;
+    set->count++; /* last: a signal handler reads the paths below count */
+    return CAP_OK;
+}
+
+/* True when the set wrote `name`. */
+static bool set_wrote(const cap_outset *set, const char *name)
+{
+    for (int i = 0; i < set->count; i++)
+        if (strcmp(strrchr(set->final_paths[i], '/') + 1, name) == 0)
+            return true;
+    return false;
+}
+
+/* Removes dir/name when it is a regular file (the output of an earlier run). */
+static cap_status remove_stale(const char *dir, const char *name, cap_diag *diag)
+{
+    char path[4096];
+    if (!plain_name(name) || snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return CAP_OK;
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || unlink(path) == 0 || errno == ENOENT)
+        return CAP_OK;
+    cap_diag_add(diag, "%s: cannot remove the output of an earlier run: %s", path, strerror(errno));
+    return CAP_ERR_RUNTIME;
+}
+
+cap_status cap_outset_publish(cap_outset *set, const char *const *owned, cap_diag *diag)
+{
+    cap_status rc = CAP_OK;
+    for (int idle = IDLE; !atomic_compare_exchange_strong(&phase, &idle, PUBLISHING); idle = IDLE)
+        sched_yield(); /* a handler is removing the outputs; it ends the process */
+    for (int i = 0; i < set->count && rc == CAP_OK; i++) {
+        struct stat st; /* the final name may have become a folder or a link meanwhile */
+        if (lstat(set->final_paths[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            cap_diag_add(diag, "%s: exists and is not a regular file; not replaced",
+                         set->final_paths[i]);
+            rc = CAP_ERR_INPUT;
+        } else if (rename(set->staged_paths[i], set->final_paths[i]) != 0) {
+            cap_diag_add(diag, "%s: write failed: %s", set->final_paths[i], strerror(errno));
+            rc = CAP_ERR_RUNTIME;
+        }
+    }
+    for (int i = 0; rc == CAP_OK && owned && owned[i]; i++)
+        if (!set_wrote(set, owned[i]))
+            rc = remove_stale(set->dir, owned[i], diag);
+    int fd = open(set->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) { /* the renames themselves reach the disk */
+        fsync(fd);
+        close(fd);
+    }
+    cap_outset_discard(set); /* what was not renamed, and the staging folder */
+    atomic_store(&phase, IDLE);
+    int signo = atomic_exchange(&deferred_signal, 0);
+    if (signo)
+        raise(signo); /* the handler runs now, with every file in place */
+    return rc;
+}
+
+void cap_outset_discard(cap_outset *set)
+{
+    for (int slot = 0; slot < SETS_MAX; slot++)
+        if (active_sets[slot] == set)
+            active_sets[slot] = NULL;
+    for (int i = 0; i < set->count; i++) {
+        unlink(set->staged_paths[i]); /* after a publish, finds nothing */
+        free(set->staged_paths[i]);
+        free(set->final_paths[i]);
+    }
+    set->count = 0;
+    if (set->stage)
+        rmdir(set->stage);
+    free(set->stage);
+    free(set->dir);
+    set->stage = set->dir = NULL;
+}
+
+cap_status cap_outset_finish(cap_outset *set, cap_status rc, const char *const *owned,
+                             cap_diag *diag)
+{
+    if (rc == CAP_OK)
+        return cap_outset_publish(set, owned, diag);
+    cap_outset_discard(set);
+    return rc;
 }
 
 int cap_infile_open(const char *path, struct stat *info)

@@ -77,15 +77,14 @@ static bool run_gnuplot(const char *dir, const char *script, const char *temp_pn
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-cap_status cap_plot_render(const char *dir, const char *name, const char *body, cap_diag *diag)
+cap_status cap_plot_render(cap_outset *set, const char *name, const char *body, cap_diag *diag)
 {
-    char script_name[256], png_name[256], temp_png[300];
+    char script_name[256], png_name[256];
     snprintf(script_name, sizeof script_name, "%s.gp", name);
     snprintf(png_name, sizeof png_name, "%s.png", name);
-    snprintf(temp_png, sizeof temp_png, ".%s.png.tmp-%ld", name, (long)getpid());
 
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, script_name, diag);
+    cap_status rc = cap_outset_open(set, &out, script_name, diag);
     if (rc != CAP_OK)
         return rc;
     fprintf(out.file,
@@ -102,20 +101,19 @@ cap_status cap_plot_render(const char *dir, const char *name, const char *body, 
         return rc;
     if (!cap_plot_available()) {
         cap_diag_add(diag, "gnuplot not found: %s/%s not drawn (its data and script are there)",
-                     dir, png_name);
+                     set->dir, png_name);
         return CAP_OK;
     }
-    char temp_path[4096], final_path[4096];
-    snprintf(temp_path, sizeof temp_path, "%s/%s", dir, temp_png);
-    snprintf(final_path, sizeof final_path, "%s/%s", dir, png_name);
-    cap_outfile_track_temp(temp_path); /* an interrupt leaves no half-drawn PNG */
-    bool drawn = run_gnuplot(dir, script_name, temp_png) && rename(temp_path, final_path) == 0;
-    if (!drawn)
-        unlink(temp_path);
-    cap_outfile_untrack_temp(temp_path);
-    if (!drawn) {
-        cap_diag_add(diag, "%s: gnuplot failed to draw the plot", final_path);
+    /* gnuplot runs in the staging folder, beside the script and its data, and draws into
+     * the PNG's temporary file (tracked, so an interrupt removes it). */
+    rc = cap_outset_open(set, &out, png_name, diag);
+    if (rc != CAP_OK)
+        return rc;
+    const char *temp_name = strrchr(out.temp_path, '/') + 1;
+    if (!run_gnuplot(set->stage, script_name, temp_name)) {
+        cap_diag_add(diag, "%s/%s: gnuplot failed to draw the plot", set->dir, png_name);
+        cap_outfile_abort(&out);
         return CAP_ERR_RUNTIME;
     }
-    return CAP_OK;
+    return cap_outfile_commit(&out, diag);
 }

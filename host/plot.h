@@ -1,8 +1,8 @@
 /* plot.h: PNG plots drawn by gnuplot, with their data and script kept beside them.
  *
- * The caller writes NAME.dat (whole or not at all, through outfile.h); cap_plot_render
- * writes NAME.gp and runs gnuplot in `dir`, which draws into a temporary file that is
- * renamed to NAME.png. The script draws NAME.png when run by hand, so a user can restyle
+ * The caller writes NAME.dat into an output set (outfile.h); cap_plot_render adds NAME.gp
+ * and runs gnuplot in the set's folder, which draws into NAME.png's temporary file, held by
+ * the set like the others. The script draws NAME.png when run by hand, so a user can restyle
  * it: `cd DIR && gnuplot NAME.gp`.
  */
 #ifndef CAP_PLOT_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "outfile.h"
 
 /* True when a gnuplot program can be run. */
 bool cap_plot_available(void);
@@ -26,6 +27,6 @@ void cap_plot_text(const char *text, char *buffer, size_t size);
  * Returns CAP_OK (also when gnuplot is missing: then only the script is written and a
  * note is added to `diag`), CAP_ERR_RUNTIME when the script cannot be written or gnuplot
  * fails. */
-cap_status cap_plot_render(const char *dir, const char *name, const char *body, cap_diag *diag);
+cap_status cap_plot_render(cap_outset *set, const char *name, const char *body, cap_diag *diag);
 
 #endif

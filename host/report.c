@@ -324,40 +324,45 @@ json_t *cap_report_summary(const cap_scenario *s, const cap_plan *plan, bool int
     return root;
 }
 
-cap_status cap_report_write_json(const char *dir, const char *name, const json_t *value,
+cap_status cap_report_write_json(cap_outset *set, const char *name, const json_t *value,
                                  cap_diag *diag)
 {
     cap_outfile out;
-    cap_status rc = cap_outfile_open(&out, dir, name, diag);
+    cap_status rc = cap_outset_open(set, &out, name, diag);
     if (rc != CAP_OK)
         return rc;
     if (json_dumpf(value, out.file, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0) {
         cap_outfile_abort(&out);
-        cap_diag_add(diag, "%s/%s: cannot write JSON", dir, name);
+        cap_diag_add(diag, "%s/%s: cannot write JSON", set->dir, name);
         return CAP_ERR_RUNTIME;
     }
     fputc('\n', out.file);
     return cap_outfile_commit(&out, diag);
 }
 
+/* What `capplan plan` writes into a folder: an infeasible re-run removes the plan.csv of an
+ * earlier feasible one. */
+static const char *const plan_outputs[] = {"plan.csv", "summary.json", NULL};
+
 cap_status cap_report_write(const char *dir, const cap_scenario *s, const cap_plan *plan,
                             bool integer, cap_diag *diag)
 {
-    cap_status rc = cap_outdir_prepare(dir, diag);
+    cap_outset set;
+    cap_status rc = cap_outset_begin(&set, dir, diag);
     if (rc != CAP_OK)
         return rc;
     if (plan->status == CAP_PLAN_OPTIMAL || plan->status == CAP_PLAN_FEASIBLE) {
         cap_outfile out;
-        rc = cap_outfile_open(&out, dir, "plan.csv", diag);
-        if (rc != CAP_OK)
-            return rc;
-        plan_csv(out.file, s, plan);
-        rc = cap_outfile_commit(&out, diag);
-        if (rc != CAP_OK)
-            return rc;
+        rc = cap_outset_open(&set, &out, "plan.csv", diag);
+        if (rc == CAP_OK) {
+            plan_csv(out.file, s, plan);
+            rc = cap_outfile_commit(&out, diag);
+        }
     }
-    json_t *summary = cap_report_summary(s, plan, integer);
-    rc = cap_report_write_json(dir, "summary.json", summary, diag);
-    json_decref(summary);
-    return rc;
+    if (rc == CAP_OK) {
+        json_t *summary = cap_report_summary(s, plan, integer);
+        rc = cap_report_write_json(&set, "summary.json", summary, diag);
+        json_decref(summary);
+    }
+    return cap_outset_finish(&set, rc, plan_outputs, diag);
 }

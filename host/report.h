@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "outfile.h"
 #include "plan.h"
 #include "scenario.h"
 
@@ -21,15 +22,16 @@ void cap_report_diagnosis(FILE *out, const char *diagnosis, int indent);
 /* summary.json as a jansson object (new reference). `integer` says which mode solved. */
 json_t *cap_report_summary(const cap_scenario *scenario, const cap_plan *plan, bool integer);
 
-/* Writes plan.csv and summary.json into `dir` (each whole or not at all). */
+/* Writes plan.csv and summary.json into `dir` as one output set (outfile.h): both appear
+ * together, and a run without a plan removes an earlier plan.csv. */
 cap_status cap_report_write(const char *dir, const cap_scenario *scenario, const cap_plan *plan,
                             bool integer, cap_diag *diag);
 
 /* Sets object[key] to a number, or null when it is not finite (JSON has no NaN or inf). */
 void cap_json_set_number(json_t *object, const char *key, double value);
 
-/* Writes a jansson value as dir/name, whole or not at all. */
-cap_status cap_report_write_json(const char *dir, const char *name, const json_t *value,
+/* Writes a jansson value as `name` in an output set. */
+cap_status cap_report_write_json(cap_outset *set, const char *name, const json_t *value,
                                  cap_diag *diag);
 
 /* Writes one CSV field, quoted (RFC 4180: inner quotes doubled) when it holds a

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "plot.h"
 #include "report.h"
 #include "support.h"
@@ -461,6 +462,188 @@ Test(outputs, batch_summary_leaves_costs_of_unplanned_scenarios_empty)
     cr_assert_not_null(strstr(csv, "\nok.yaml,ok,optimal,0,10000,10000,0,0,0,"), "%s", csv);
     cr_assert_not_null(strstr(csv, "\nhard.yaml,hard,infeasible,3,,,,,,"), "%s", csv);
     free(csv);
+    sandbox_close(&box);
+}
+
+/* ---- a reused --out holds one run's outputs ------------------------------------------ */
+
+static bool exists(const char *dir, const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *out = fopen(path, "w");
+    cr_assert_not_null(out, "cannot create %s", path);
+    fputs(text, out);
+    cr_assert_eq(fclose(out), 0);
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return read_or_null(path);
+}
+
+/* The names in dir that start with '.', other than "." and "..": a staging folder or a
+ * temporary file left behind. */
+static int hidden_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL)
+        if (entry->d_name[0] == '.' && strcmp(entry->d_name, ".") != 0 &&
+            strcmp(entry->d_name, "..") != 0)
+            count++;
+    closedir(d);
+    return count;
+}
+
+/* A simulation with a demand sweep, then one without a sweep or plots into the same --out:
+ * the sweep's table and every plot of the first run go (they would read as the second's),
+ * a file of the user's stays. */
+Test(outputs, rerun_removes_what_it_did_not_write)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "s.yaml", "s", "w");
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", box.work);
+    char *first[] = {"capplan",   "simulate", "s.yaml", "--samples", "4096", "--demand-scale",
+                     "1:1.2:0.1", "--quiet",  "--out",  "out",       NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, first), 0);
+    cr_assert(exists(out, "sweep.csv"));
+    if (cap_plot_available())
+        cr_assert(exists(out, "sweep.png") && exists(out, "cost_hist.png"));
+    write_text(out, "notes.txt", "mine\n");
+    char *second[] = {"capplan", "simulate", "s.yaml", "--samples",  "4096",
+                      "--quiet", "--out",    "out",    "--no-plots", NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, second), 0);
+    static const char *const gone[] = {"sweep.csv",    "sweep.gp",      "sweep.png",
+                                       "cost_hist.gp", "cost_hist.png", "shortfall.gp",
+                                       "shortfall.png"};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        cr_assert(!exists(out, gone[i]), "%s of the first run is still there", gone[i]);
+    static const char *const kept[] = {"mc.json", "cost_hist.csv", "shortfall.dat", "notes.txt"};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        cr_assert(exists(out, kept[i]), "%s is missing", kept[i]);
+    cr_assert_eq(hidden_entries(out), 0, "a staging folder or temporary file is left");
+    sandbox_close(&box);
+}
+
+/* A plan, then an infeasible scenario planned into the same --out: exit 3, and summary.json
+ * says infeasible with no plan.csv beside it (the first run's would read as this one's). */
+Test(outputs, infeasible_rerun_removes_the_earlier_plan)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "ok.yaml", "ok", "w");
+    write_text(box.work, "hard.yaml",
+               "version: 1\nname: hard\nperiods: [{id: q1, hours: 100}]\n"
+               "accelerators: [{id: H100}]\nproviders: [{id: p}]\n"
+               "regions: [{id: r, provider: p, geo: us}]\n"
+               "offerings:\n  - {id: o, region: r, accelerator: H100, pricing: on_demand, "
+               "price: 1, capacity: 100}\n"
+               "workloads:\n  - {id: w, demand: 500, throughput: {H100: 1}}\n");
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", box.work);
+    char *first[] = {"capplan", "plan", "ok.yaml", "--quiet", "--out", "out", NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, first), 0);
+    cr_assert(exists(out, "plan.csv"));
+    char *second[] = {"capplan", "plan", "hard.yaml", "--quiet", "--out", "out", NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, second), 3);
+    cr_assert(!exists(out, "plan.csv"), "the feasible run's plan.csv is still there");
+    char *summary = read_in(out, "summary.json");
+    cr_assert_not_null(summary);
+    cr_assert_not_null(strstr(summary, "\"status\": \"infeasible\""), "%s", summary);
+    free(summary);
+    sandbox_close(&box);
+}
+
+/* --out naming a file, or a folder under a file, is bad usage (exit 2) for every command,
+ * and nothing is created. */
+Test(outputs, out_under_a_file_is_bad_usage)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "s.yaml", "s", "w");
+    write_text(box.work, "f", "a file\n");
+    static const char *const outs[] = {"f", "f/sub", "f/sub/deeper"};
+    for (size_t i = 0; i < sizeof outs / sizeof *outs; i++) {
+        char *plan[] = {"capplan", "plan", "s.yaml", "--quiet", "--out", (char *)outs[i], NULL};
+        cr_assert_eq(run_to_end(box.work, box.log, plan), 2, "plan --out %s", outs[i]);
+        char *simulate[] = {"capplan", "simulate", "s.yaml",        "--samples", "64",
+                            "--quiet", "--out",    (char *)outs[i], NULL};
+        cr_assert_eq(run_to_end(box.work, box.log, simulate), 2, "simulate --out %s", outs[i]);
+    }
+    char *log = cap_test_read_file(box.log);
+    cr_assert_not_null(strstr(log, "f/sub: cannot create folder: a part of the path is a file"),
+                       "%s", log);
+    free(log);
+    char *text = read_in(box.work, "f");
+    cr_assert_str_eq(text, "a file\n");
+    free(text);
+    sandbox_close(&box);
+}
+
+/* The set API itself: nothing in the folder changes before publish; a discarded set leaves
+ * it as it was; a published one replaces its files, removes the owned names it did not
+ * write, keeps others, and leaves no staging folder. */
+Test(outputs, output_set_publishes_all_or_nothing)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_text(box.work, "a.csv", "old a\n");
+    write_text(box.work, "c.csv", "old c\n");
+    write_text(box.work, "keep.txt", "user\n");
+    cap_diag diag;
+    cap_diag_init(&diag);
+    for (int round = 0; round < 2; round++) {
+        cap_outset set;
+        cr_assert_eq(cap_outset_begin(&set, box.work, &diag), CAP_OK);
+        static const char *const names[] = {"a.csv", "b.csv"};
+        for (int i = 0; i < 2; i++) {
+            cap_outfile out;
+            cr_assert_eq(cap_outset_open(&set, &out, names[i], &diag), CAP_OK);
+            fprintf(out.file, "new %c\n", names[i][0]);
+            cr_assert_eq(cap_outfile_commit(&out, &diag), CAP_OK);
+        }
+        char *a = read_in(box.work, "a.csv");
+        cr_assert_str_eq(a, "old a\n", "a.csv changed before the set was published");
+        free(a);
+        cr_assert(!exists(box.work, "b.csv"));
+        cr_assert_eq(hidden_entries(box.work), 1, "one staging folder while the set is open");
+        if (round == 0) {
+            cap_outset_discard(&set);
+            a = read_in(box.work, "a.csv");
+            cr_assert_str_eq(a, "old a\n");
+            free(a);
+            cr_assert(!exists(box.work, "b.csv"));
+        } else {
+            static const char *const owned[] = {"a.csv", "b.csv", "c.csv", NULL};
+            cr_assert_eq(cap_outset_publish(&set, owned, &diag), CAP_OK);
+            a = read_in(box.work, "a.csv");
+            char *b = read_in(box.work, "b.csv"), *keep = read_in(box.work, "keep.txt");
+            cr_assert_str_eq(a, "new a\n");
+            cr_assert_str_eq(b, "new b\n");
+            cr_assert_str_eq(keep, "user\n");
+            free(a);
+            free(b);
+            free(keep);
+            cr_assert(!exists(box.work, "c.csv"), "an owned name the set did not write stays");
+        }
+        cr_assert_eq(hidden_entries(box.work), 0, "the staging folder is left");
+    }
+    cr_assert_eq(diag.count, 0);
+    cap_diag_free(&diag);
     sandbox_close(&box);
 }
 
