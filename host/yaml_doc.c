@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "yaml_doc.h"
 #include "outfile.h"
+#include "yaml_node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -286,6 +287,7 @@ typedef struct {
     int documents;
     int depth;
     bool alias_seen;
+    bool tag_seen;
     scan_level levels[YL_MAX_DEPTH];
 } scan_state;
 
@@ -323,8 +325,32 @@ static bool scan_open(scan_state *st, const yaml_event_t *event, bool is_mapping
     return true;
 }
 
-/* Checks one event; false stops the scan. Aliases are reported but do not stop it, so
- * that every alias in the file is named. */
+/* An explicit tag changes what a value means to a YAML reader (`!!str 5` is a string, and
+ * tools write their own, such as `!!python/object`), while capplan reads values by their
+ * text: so a tag is reported rather than ignored. `!!map` on a mapping and `!!seq` on a
+ * list say what they already are and pass. */
+static void scan_tag(scan_state *st, const yaml_event_t *event, const yaml_char_t *tag,
+                     const char *allowed)
+{
+    static const char core[] = "tag:yaml.org,2002:";
+    if (!tag)
+        return;
+    const char *text = (const char *)tag;
+    bool is_core = strncmp(text, core, sizeof core - 1) == 0;
+    if (is_core && allowed && strcmp(text + sizeof core - 1, allowed) == 0)
+        return;
+    st->tag_seen = true;
+    char shown[64];
+    snprintf(shown, sizeof shown, "%s%s", is_core ? "!!" : "",
+             is_core ? text + sizeof core - 1 : text);
+    yl_report(st->ctx, st->path, event->start_mark.line + 1, event->start_mark.column + 1,
+              "YAML tag %s is not supported (capplan reads plain values: remove the tag; "
+              "quotes make a value a string)",
+              yl_quote(shown).text);
+}
+
+/* Checks one event; false stops the scan. Aliases and tags are reported but do not stop
+ * it, so that every one in the file is named. */
 static bool scan_event(scan_state *st, const yaml_event_t *event)
 {
     const yaml_mark_t *at = &event->start_mark;
@@ -343,10 +369,13 @@ static bool scan_event(scan_state *st, const yaml_event_t *event)
                   "aliases are not supported (write the value out)");
         return scan_count(st, event);
     case YAML_SCALAR_EVENT:
+        scan_tag(st, event, event->data.scalar.tag, NULL);
         return scan_count(st, event);
     case YAML_SEQUENCE_START_EVENT:
+        scan_tag(st, event, event->data.sequence_start.tag, "seq");
         return scan_open(st, event, false);
     case YAML_MAPPING_START_EVENT:
+        scan_tag(st, event, event->data.mapping_start.tag, "map");
         return scan_open(st, event, true);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
@@ -382,7 +411,7 @@ static bool prescan(yl_ctx *ctx, const char *path, const char *bytes, size_t siz
             break;
     }
     yaml_parser_delete(&parser);
-    return ok && !st.alias_seen;
+    return ok && !st.alias_seen && !st.tag_seen;
 }
 
 /* ---- parsing -------------------------------------------------------------------------- */

@@ -570,6 +570,23 @@ Test(loader, aliases_rejected)
     expect_bad_file("bad_alias.yaml", 3, 8, "aliases are not supported");
 }
 
+/* A tag changes what a value means to a YAML reader (`!!str 5` is the string "5"), so each
+ * one is named where it stands, all of them; `!!map` and `!!seq` on what they name pass.
+ * Columns by hand: line 2 "name: " is 6 characters, so the tag starts at 7; line 3
+ * "periods: " 9, at 10; line 4 "  - {id: q1, hours: " 20, at 21. */
+Test(loader, tags_rejected_where_they_stand)
+{
+    const char yaml[] = "version: 1\n"
+                        "name: !custom t\n"
+                        "periods: !!seq\n"
+                        "  - {id: q1, hours: !!float 100}\n"
+                        "x: !!map {a: !!str 5}\n";
+    expect_bad_buffer(yaml, sizeof yaml - 1, 2, 7, "YAML tag '!custom' is not supported");
+    expect_at("buffer.yaml", 4, 21, "YAML tag '!!float' is not supported");
+    expect_at("buffer.yaml", 5, 14, "YAML tag '!!str' is not supported");
+    cr_expect_eq(diag.count, 3, "exactly the three scalar tags, not !!seq or !!map");
+}
+
 Test(loader, several_documents_rejected)
 {
     expect_bad_file("bad_two_documents.yaml", 4, 1, "more than one YAML document");
