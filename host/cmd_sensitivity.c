@@ -3,8 +3,9 @@
  *
  * Prints the binding rows with the largest shadow prices, the offerings closest to
  * entering the plan and the tornado; --out writes sensitivity.csv (one row per constraint
- * row), reduced_costs.csv (one row per x[w,o,t] column), sensitivity.json (all of it, the
- * plan's summary and the tornado) and tornado.png with its .dat and .gp. CSV cells hold
+ * row), reduced_costs.csv (one row per x[w,o,t] column), price_ranges.csv (one row per
+ * offering and period: its price moved for every workload at once), sensitivity.json (all
+ * of it, the plan's summary and the tornado) and tornado.png with its .dat and .gp. CSV cells hold
  * "inf"/"-inf" for unlimited ranges and nothing for unknown ones; JSON holds null for both.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -28,8 +29,9 @@ static const char sensitivity_usage[] =
     "(USD per accelerator over the period) with its price range, right-hand-side ranges,\n"
     "and a tornado of the objective when each parameter group moves by a step.\n"
     "\n"
-    "  -o, --out DIR            write sensitivity.csv, reduced_costs.csv, sensitivity.json\n"
-    "                           and tornado.png (with tornado.dat and tornado.gp) into DIR\n"
+    "  -o, --out DIR            write sensitivity.csv, reduced_costs.csv, price_ranges.csv,\n"
+    "                           sensitivity.json and tornado.png (with tornado.dat and\n"
+    "                           tornado.gp) into DIR\n"
     "  -s, --tornado-step F     relative move of each group, 0 < F < 1 (default 0.2);\n"
     "                           0 skips the tornado\n"
     "  -i, --integer            whole units (MIP); duals then come from the LP with the\n"
@@ -225,6 +227,22 @@ static cap_status write_csv(cap_outset *set, const char *name, csv_writer writer
     return cap_outfile_commit(&out, diag);
 }
 
+static void write_offerings_csv(FILE *out, const cap_scenario *s, const cap_sensitivity *r)
+{
+    fputs("offering,period,price,price_low,price_high,accelerators,linked\n", out);
+    for (int i = 0; i < r->offering_count; i++) {
+        const cap_offering_sensitivity *os = &r->offerings[i];
+        cap_csv_field(out, s->offerings[os->o].id);
+        fputc(',', out);
+        cap_csv_field(out, s->periods[os->t].id);
+        csv_number(out, os->price);
+        csv_number(out, os->price_low);
+        csv_number(out, os->price_high);
+        csv_number(out, os->accelerators);
+        fprintf(out, ",%d\n", os->linked ? 1 : 0);
+    }
+}
+
 /* ---- JSON ----------------------------------------------------------------------------- */
 
 static json_t *rows_json(const cap_scenario *s, const cap_sensitivity *r)
@@ -271,6 +289,24 @@ static json_t *columns_json(const cap_scenario *s, const cap_sensitivity *r)
         json_array_append_new(columns, item);
     }
     return columns;
+}
+
+static json_t *offerings_json(const cap_scenario *s, const cap_sensitivity *r)
+{
+    json_t *offerings = json_array();
+    for (int i = 0; i < r->offering_count; i++) {
+        const cap_offering_sensitivity *os = &r->offerings[i];
+        json_t *item = json_object();
+        json_object_set_new(item, "offering", json_string(s->offerings[os->o].id));
+        json_object_set_new(item, "period", json_string(s->periods[os->t].id));
+        cap_json_set_number(item, "price", os->price);
+        cap_json_set_number(item, "price_low", os->price_low);
+        cap_json_set_number(item, "price_high", os->price_high);
+        cap_json_set_number(item, "accelerators", os->accelerators);
+        json_object_set_new(item, "linked", json_boolean(os->linked));
+        json_array_append_new(offerings, item);
+    }
+    return offerings;
 }
 
 static json_t *tornado_json(const cap_sensitivity *r)
@@ -334,6 +370,7 @@ static json_t *sensitivity_json(const cap_scenario *s, const cap_sensitivity *r,
     json_object_set_new(root, "units", units_json());
     json_object_set_new(root, "rows", rows_json(s, r));
     json_object_set_new(root, "reduced_costs", columns_json(s, r));
+    json_object_set_new(root, "price_ranges", offerings_json(s, r));
     json_object_set_new(root, "tornado", tornado_json(r));
     json_object_set_new(root, "summary", cap_report_summary(s, r->plan, integer));
     return root;
@@ -417,6 +454,8 @@ static cap_status write_outputs(const sensitivity_args *args, const cap_scenario
         rc = write_csv(&set, "sensitivity.csv", write_rows_csv, s, r, diag);
     if (rc == CAP_OK && r->plan)
         rc = write_csv(&set, "reduced_costs.csv", write_columns_csv, s, r, diag);
+    if (rc == CAP_OK && r->plan)
+        rc = write_csv(&set, "price_ranges.csv", write_offerings_csv, s, r, diag);
     if (rc == CAP_OK)
         rc = cap_report_write_json(&set, "sensitivity.json", root, diag);
     /* A plot gnuplot fails to draw is an error, but the tables are published all the same. */
@@ -525,6 +564,49 @@ static void print_columns(const cap_scenario *s, const cap_sensitivity *r, int t
     free(sorted);
 }
 
+/* How far the price may move, as a fraction of it, before the plan changes: the nearer end. */
+static double price_room(const cap_offering_sensitivity *os)
+{
+    if (isnan(os->price_low) || isnan(os->price_high))
+        return INFINITY;
+    return fmin(os->price - os->price_low, os->price_high - os->price) / fmax(os->price, 1e-300);
+}
+
+static int by_price_room(const void *left, const void *right)
+{
+    double a = price_room(*(const cap_offering_sensitivity *const *)left);
+    double b = price_room(*(const cap_offering_sensitivity *const *)right);
+    return (a > b) - (a < b);
+}
+
+/* Offerings in the plan whose price is nearest to changing it. */
+static void print_offerings(const cap_scenario *s, const cap_sensitivity *r, int top)
+{
+    const cap_offering_sensitivity **sorted =
+        malloc(((size_t)r->offering_count + 1) * sizeof *sorted);
+    if (!sorted)
+        return;
+    int count = 0;
+    for (int i = 0; i < r->offering_count; i++)
+        if (r->offerings[i].accelerators > 1e-9)
+            sorted[count++] = &r->offerings[i];
+    qsort(sorted, (size_t)count, sizeof *sorted, by_price_room);
+    printf("\nofferings in the plan, the price range that keeps it, narrowest first (%d):\n",
+           count);
+    printf("  %-32s %-8s %14s %10s %12s %12s\n", "offering", "period", "accelerators", "price/h",
+           "low", "high");
+    for (int i = 0; i < count && i < top; i++) {
+        const cap_offering_sensitivity *os = sorted[i];
+        char low[32], high[32];
+        snprintf(low, sizeof low, isnan(os->price_low) ? "-" : "%.4f", os->price_low);
+        snprintf(high, sizeof high, isnan(os->price_high) ? "-" : "%.4f", os->price_high);
+        printf("  %-32.32s %-8s %14.0f %10.4f %12s %12s%s\n", s->offerings[os->o].id,
+               s->periods[os->t].id, os->accelerators, os->price, low, high,
+               os->linked ? "  (linked)" : "");
+    }
+    free(sorted);
+}
+
 static void print_tornado(const cap_sensitivity *r, int top)
 {
     if (r->bar_count == 0)
@@ -562,6 +644,7 @@ static void print_tables(const cap_scenario *s, const cap_sensitivity *r, int to
            usd);
     print_rows(s, r, top);
     print_columns(s, r, top);
+    print_offerings(s, r, top);
     print_tornado(r, top);
 }
 

@@ -141,3 +141,70 @@ bool cap_cost_ranges(glp_prob *lp, const int *columns, int count, double *low, d
     free(rho);
     return ok;
 }
+
+bool cap_direction_ranges(glp_prob *lp, const int *start, const int *columns, const double *coef,
+                          int count, double *low, double *high)
+{
+    int m = glp_get_num_rows(lp), n = glp_get_num_cols(lp);
+    csc a = {0};
+    nonbasic nb = {0};
+    int *position = calloc((size_t)n + 1, sizeof *position);
+    double *rho = malloc(((size_t)m + 1) * sizeof *rho);
+    double *change = calloc((size_t)n + 1, sizeof *change); /* d c_j / dt of this direction */
+    bool ok = position && rho && change && csc_load(lp, m, n, &a) && nonbasic_load(lp, m, n, &nb);
+    for (int i = 1; ok && i <= m; i++) {
+        int k = glp_get_bhead(lp, i);
+        if (k > m)
+            position[k - m] = i;
+    }
+    for (int d = 0; ok && d < count; d++) {
+        /* pi moves by t rho, rho = B^-T (the direction on the basic columns), so a non-basic
+         * x_j's reduced cost moves by t (change_j + rho . a_j), a row's by -t rho_r. */
+        bool any_basic = false;
+        for (int i = 1; i <= m; i++)
+            rho[i] = 0.0;
+        for (int e = start[d]; ok && e < start[d + 1]; e++) {
+            int j = columns[e];
+            ok = j >= 1 && j <= n;
+            if (ok && position[j]) {
+                rho[position[j]] += coef[e];
+                any_basic = true;
+            } else if (ok) {
+                change[j] += coef[e];
+            }
+        }
+        if (!ok)
+            break;
+        if (any_basic)
+            glp_btran(lp, rho);
+        double lo = -INFINITY, hi = INFINITY;
+        for (int r = 1; any_basic && r <= m; r++)
+            if (nb.stat[r] != GLP_BS && rho[r] != 0.0)
+                ratio(nb.stat[r], nb.d[r], -rho[r], &lo, &hi);
+        /* With no basic column in the direction, rho is 0: only its own columns move. */
+        int first = any_basic ? 1 : 0, last = any_basic ? n : start[d + 1] - start[d] - 1;
+        for (int i = first; i <= last; i++) {
+            int j = any_basic ? i : columns[start[d] + i], k = m + j;
+            if (nb.stat[k] == GLP_BS || nb.stat[k] == GLP_NS || (!any_basic && change[j] == 0.0))
+                continue;
+            double alpha = change[j];
+            for (int e = a.start[j]; any_basic && e < a.start[j + 1]; e++)
+                alpha += rho[a.row[e]] * a.value[e];
+            if (alpha != 0.0)
+                ratio(nb.stat[k], nb.d[k], alpha, &lo, &hi);
+            if (!any_basic)
+                change[j] = 0.0; /* a column listed twice counts once */
+        }
+        for (int e = start[d]; e < start[d + 1]; e++)
+            change[columns[e]] = 0.0;
+        low[d] = lo;
+        high[d] = hi;
+    }
+    csc_free(&a);
+    free(nb.stat);
+    free(nb.d);
+    free(position);
+    free(rho);
+    free(change);
+    return ok;
+}

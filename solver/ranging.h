@@ -26,4 +26,14 @@
  * is not basic. */
 bool cap_cost_ranges(glp_prob *lp, const int *columns, int count, double *low, double *high);
 
+/* Ranging along directions: direction d moves the objective coefficients of the structural
+ * columns columns[start[d] .. start[d+1]-1] together, c_j + t coef_j (an offering's price
+ * moves the cost of every workload's column of it). For each direction, the interval
+ * [low[d], high[d]] of t (+-INFINITY when unlimited) over which the current basis stays
+ * optimal; the columns may be basic or not. Same preconditions as cap_cost_ranges; returns
+ * false when out of memory or a column number is out of range. One glp_btran per direction
+ * that holds a basic column. */
+bool cap_direction_ranges(glp_prob *lp, const int *start, const int *columns, const double *coef,
+                          int count, double *low, double *high);
+
 #endif

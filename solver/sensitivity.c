@@ -299,6 +299,83 @@ static bool columns_range(const cap_resolver *r, const int *column_of, cap_sensi
     return ok;
 }
 
+/* Price ranges of each (offering, period): its x columns' costs move by hours per USD of
+ * price, together. */
+static bool offerings_range(const cap_resolver *r, const int *column_of, bool ranging,
+                            cap_sensitivity *result)
+{
+    const cap_model *m = r->model;
+    const cap_scenario *s = m->scenario;
+    size_t pairs = (size_t)s->offering_count * s->period_count;
+    int count = result->column_count;
+    int *first = malloc((pairs + 1) * sizeof *first); /* bucket starts by (o, t) */
+    int *columns = malloc(((size_t)count + 1) * sizeof *columns);
+    int *member = malloc(((size_t)count + 1) * sizeof *member); /* index into result->columns */
+    double *coef = malloc(((size_t)count + 1) * sizeof *coef);
+    result->offerings = calloc(pairs + 1, sizeof *result->offerings);
+    bool ok = first && columns && member && coef && result->offerings;
+    if (ok) {
+        for (size_t b = 0; b <= pairs; b++)
+            first[b] = 0;
+        for (int k = 0; k < count; k++)
+            first[(size_t)result->columns[k].o * s->period_count + result->columns[k].t + 1]++;
+        for (size_t b = 0; b < pairs; b++)
+            first[b + 1] += first[b];
+        for (int k = 0; k < count; k++) {
+            const cap_column_sensitivity *col = &result->columns[k];
+            int e = first[(size_t)col->o * s->period_count + col->t]++;
+            columns[e] = column_of[k];
+            member[e] = k;
+            coef[e] = s->periods[col->t].hours;
+        }
+        for (size_t b = pairs; b > 0; b--) /* the increments moved each start to the next */
+            first[b] = first[b - 1];
+        first[0] = 0;
+        /* compact: directions for the pairs that have columns, in (o, t) order */
+        int n = 0;
+        for (size_t b = 0; b < pairs; b++) {
+            if (first[b + 1] == first[b])
+                continue;
+            cap_offering_sensitivity *os = &result->offerings[n];
+            os->o = (int)(b / (size_t)s->period_count);
+            os->t = (int)(b % (size_t)s->period_count);
+            os->price = s->offerings[os->o].price[os->t];
+            cost_factor(r, os->o, &os->linked);
+            bool held = true;
+            for (int e = first[b]; e < first[b + 1]; e++) {
+                os->accelerators += result->columns[member[e]].accelerators;
+                held = held && held_at_zero(s, &result->columns[member[e]]);
+            }
+            os->price_low = held ? -INFINITY : NAN; /* held at 0: the same plan at any price */
+            os->price_high = held ? INFINITY : NAN;
+            if (no_units_left(r, os->o, os->t))
+                os->price_low = -INFINITY, os->price_high = INFINITY;
+            first[n] = first[b]; /* first[n] <= first[b]: compacting in place is safe */
+            n++;
+            first[n] = first[b + 1];
+        }
+        result->offering_count = n;
+        double *low = malloc(((size_t)n + 1) * sizeof *low);
+        double *high = malloc(((size_t)n + 1) * sizeof *high);
+        ok = low && high &&
+             (!ranging || cap_direction_ranges(m->lp, first, columns, coef, n, low, high));
+        for (int i = 0; ok && ranging && i < n; i++) {
+            cap_offering_sensitivity *os = &result->offerings[i];
+            if (isnan(os->price_low)) {
+                os->price_low = os->price + low[i];
+                os->price_high = os->price + high[i];
+            }
+        }
+        free(low);
+        free(high);
+    }
+    free(first);
+    free(columns);
+    free(member);
+    free(coef);
+    return ok;
+}
+
 static bool columns_collect(const cap_resolver *r, bool ranging, bool glpk_ranging,
                             cap_sensitivity *result)
 {
@@ -318,6 +395,8 @@ static bool columns_collect(const cap_resolver *r, bool ranging, bool glpk_rangi
         result->column_count = count;
         if (ranging)
             ok = columns_range(r, column_of, result, glpk_ranging);
+        if (ok)
+            ok = offerings_range(r, column_of, ranging, result);
     }
     free(column_of);
     return ok;
@@ -609,6 +688,7 @@ void cap_sensitivity_free(cap_sensitivity *result)
     free(result->diagnosis);
     free(result->rows);
     free(result->columns);
+    free(result->offerings);
     free(result->note);
     for (int i = 0; i < result->bar_count; i++) {
         free(result->bars[i].label);

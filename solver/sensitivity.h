@@ -10,6 +10,8 @@
  *   - the reduced cost of every x[w,o,t] column, USD per accelerator over the period (how
  *     much cheaper one accelerator of the offering for the period must get to enter), and
  *     the price range, USD per accelerator-hour, over which the plan stays optimal;
+ *   - the same price range for each offering and period, its price moved for every
+ *     workload at once (ranging along a direction, ranging.h);
  *   - a tornado: the objective with each parameter group moved down and up by a step and
  *     re-solved (warm, through sweep.h); with max_served the swing is in unmet hours.
  * Signs follow GLPK for a minimisation: a >= row (demand, commitment, min_share) has a
@@ -47,6 +49,19 @@ typedef struct {
                     of the cost coefficient alone */
 } cap_column_sensitivity;
 
+/* An offering's price in one period, moved for every workload at once (what a provider's
+ * price change does; the columns' own ranges move one workload's cost alone, and are zero
+ * wide wherever workloads could swap offerings at equal cost). */
+typedef struct {
+    int o, t;
+    double price;                 /* USD per accelerator-hour */
+    double accelerators;          /* over all workloads, in the plan the duals belong to */
+    double price_low, price_high; /* USD per accelerator-hour over which the plan stays
+                                     optimal; +-INFINITY unlimited; NAN unknown */
+    bool linked; /* the price also sits in a commitment or budget row: the range is that of
+                    the cost coefficients alone */
+} cap_offering_sensitivity;
+
 typedef struct {
     char *label; /* "price H100", "demand pretrain", "capacity azure", ... */
     char *group; /* price, demand, capacity, availability */
@@ -77,6 +92,8 @@ typedef struct {
     cap_row_sensitivity *rows;
     int column_count;
     cap_column_sensitivity *columns;
+    int offering_count; /* (offering, period) pairs with at least one column */
+    cap_offering_sensitivity *offerings;
     bool ranging; /* false when GLPK had no optimal factorised basis to range */
     bool max_served;
     char *note; /* integer-mode caveat and anything else to tell; NULL if none */

@@ -672,6 +672,107 @@ Test(sensitivity, fast_ranging_equals_glpk)
     cap_scenario_free(s);
 }
 
+/* ---- offering price ranges ------------------------------------------------------------ */
+
+static const cap_offering_sensitivity *offering_of(const cap_sensitivity *r, int o, int t)
+{
+    for (int i = 0; i < r->offering_count; i++)
+        if (r->offerings[i].o == o && r->offerings[i].t == t)
+            return &r->offerings[i];
+    cr_assert_fail("no price range for offering %d period %d", o, t);
+    return NULL;
+}
+
+/* Two workloads of 75 H100e (penalty 5 USD per H100e-hour) on a (1 USD/h, 100) and b (2
+ * USD/h, 100): a is full, b gives 50. The workloads can swap at no cost, so their columns
+ * are tied; the offerings' prices move for both at once:
+ *   a stays full at any price below b's, and past 2 b would fill first: [-inf, 2];
+ *   b gives 50 until it undercuts a (below 1 it fills first) or dearer than the penalty
+ *   (above 5 the 50 go unmet): [1, 5]. */
+Test(sensitivity, offering_price_range_by_hand)
+{
+    cap_scenario *s = cap_test_scenario(
+        "version: 1\nname: tie\nperiods: [{id: q1, hours: 1000}]\naccelerators: [{id: H100}]\n"
+        "providers: [{id: p}]\nregions: [{id: r, provider: p, geo: us}]\n"
+        "offerings:\n"
+        "  - {id: a, region: r, accelerator: H100, pricing: on_demand, price: 1, capacity: 100}\n"
+        "  - {id: b, region: r, accelerator: H100, pricing: on_demand, price: 2, capacity: 100}\n"
+        "workloads:\n"
+        "  - {id: w1, demand: 75, throughput: {H100: 1}, penalty: 5}\n"
+        "  - {id: w2, demand: 75, throughput: {H100: 1}, penalty: 5}\n");
+    cap_sensitivity *r = analyze(s, false, 0.0);
+    cr_assert_eq(r->status, CAP_PLAN_OPTIMAL);
+    cr_assert_eq(r->offering_count, 2);
+    const cap_offering_sensitivity *a = offering_of(r, 0, 0), *b = offering_of(r, 1, 0);
+    assert_near(a->accelerators, 100.0, "a's accelerators");
+    assert_near(b->accelerators, 50.0, "b's accelerators");
+    cr_assert(isinf(a->price_low) && a->price_low < 0, "a's low end %g", a->price_low);
+    assert_near(a->price_high, 2.0, "a's high end");
+    assert_near(b->price_low, 1.0, "b's low end");
+    assert_near(b->price_high, 5.0, "b's high end");
+    cr_assert(!a->linked && !b->linked);
+    cap_sensitivity_free(r);
+    cap_scenario_free(s);
+}
+
+/* Inside an offering's price range the plan stays optimal, so a re-solve at a price there
+ * costs the base plus (the price change) x hours x (the offering's accelerators in the
+ * plan): checked at 90% of the way to each finite end (or at half and double the price
+ * when the end is unlimited), for every offering and period of generated scenarios whose
+ * price sits in no commitment or budget row. */
+static int check_price_ranges(int workloads, int offerings, int periods, uint64_t seed)
+{
+    cap_generate_options g = {workloads, offerings, periods, seed};
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cap_scenario *s = NULL;
+    cr_assert_eq(cap_scenario_generate(&g, &s, &diag), CAP_OK);
+    cap_diag_free(&diag);
+    cap_sensitivity *r = analyze(s, false, 0.0);
+    cr_assert_eq(r->status, CAP_PLAN_OPTIMAL);
+    cr_assert(r->ranging);
+    double base = r->plan->objective_usd;
+    int checked = 0;
+    for (int i = 0; i < r->offering_count; i++) {
+        const cap_offering_sensitivity *os = &r->offerings[i];
+        if (os->linked)
+            continue;
+        cr_assert(os->price_low <= os->price + 1e-9 && os->price <= os->price_high + 1e-9,
+                  "the price %g lies outside its range [%g, %g]", os->price, os->price_low,
+                  os->price_high);
+        double *price = &s->offerings[os->o].price[os->t];
+        double hours = s->periods[os->t].hours, original = *price;
+        double moves[2] = {
+            isfinite(os->price_low) ? original - 0.9 * (original - os->price_low) : 0.5 * original,
+            isfinite(os->price_high) ? original + 0.9 * (os->price_high - original)
+                                     : 2.0 * original,
+        };
+        for (int side = 0; side < 2; side++) {
+            if (moves[side] < 0.0 || moves[side] == original)
+                continue;
+            *price = moves[side];
+            double expected = base + (moves[side] - original) * hours * os->accelerators;
+            double got = measured(s, MEASURE_COST);
+            cr_assert(fabs(got - expected) <= 1e-7 * fmax(1.0, fabs(expected)),
+                      "offering %d period %d at %.10g (range [%.10g, %.10g]): cost %.12g, the "
+                      "same plan would cost %.12g",
+                      os->o, os->t, moves[side], os->price_low, os->price_high, got, expected);
+            checked++;
+        }
+        *price = original;
+    }
+    cap_sensitivity_free(r);
+    cap_scenario_free(s);
+    return checked;
+}
+
+Test(sensitivity, offering_price_ranges_keep_the_plan)
+{
+    int checked = check_price_ranges(6, 12, 2, 3) + check_price_ranges(8, 20, 2, 5) +
+                  check_price_ranges(10, 30, 3, 11);
+    cr_assert_gt(checked, 60, "only %d moved prices checked", checked);
+}
+
 /* ---- integer mode ----------------------------------------------------------------------- */
 
 /* Demand 100 H100e on 8-GPU nodes at 2.00: 13 nodes = 104 accelerators, 208,000 USD. With
