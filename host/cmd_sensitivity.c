@@ -435,13 +435,9 @@ static cap_status tornado_plot(cap_outset *set, const cap_sensitivity *r, cap_di
 
 /* Everything `capplan sensitivity` may write into a folder (outfile.h: what a run does not
  * write is removed). */
-static const char *const sensitivity_outputs[] = {"sensitivity.csv",
-                                                  "reduced_costs.csv",
-                                                  "sensitivity.json",
-                                                  "tornado.dat",
-                                                  "tornado.gp",
-                                                  "tornado.png",
-                                                  NULL};
+static const char *const sensitivity_outputs[] = {
+    "sensitivity.csv", "reduced_costs.csv", "price_ranges.csv", "sensitivity.json",
+    "tornado.dat",     "tornado.gp",        "tornado.png",      NULL};
 
 static cap_status write_outputs(const sensitivity_args *args, const cap_scenario *s,
                                 const cap_sensitivity *r, json_t *root, cap_diag *diag)

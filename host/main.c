@@ -157,7 +157,10 @@ static void install_signal_handlers(void)
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
+    sigemptyset(&action.sa_mask); /* one handler at a time on a thread: SIGTERM waits for a
+                                     SIGINT handler's clean-up, and the other way round */
+    sigaddset(&action.sa_mask, SIGINT);
+    sigaddset(&action.sa_mask, SIGTERM);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
 }

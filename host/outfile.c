@@ -14,41 +14,56 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Temporary paths still open or held by a set, so a signal handler can unlink them. Fixed
- * size: a command never has more than a set's worth of outputs open at once. */
-#define OPEN_MAX 64
-static char *volatile open_temp_paths[OPEN_MAX];
+/* What a signal handler must remove: the temporary files open now and the sets begun and
+ * not yet published or discarded (their staged files and staging folders). Several
+ * threads write outputs at once (a batch plans its scenarios in parallel), and the signal
+ * may land on any thread, so every change to these tables, and every rename or removal of
+ * what they name, happens in an exclusive section: `phase` goes from IDLE to BUSY (a
+ * thread at work) or to CLEANING (a handler), one at a time. A handler that finds a
+ * thread BUSY leaves its signal in `deferred_signal` and returns; the thread raises it
+ * again as it leaves the section, when the tables are whole. Each side writes its word
+ * before it reads the other's (sequentially consistent), so the signal is never lost. A
+ * table that is full makes a thread wait for a free entry (batch threads hold one set and
+ * one file each, so the sizes below are room enough for any machine's threads). */
+enum { IDLE, BUSY, CLEANING };
+static atomic_int phase;
+static atomic_int deferred_signal;
 
-/* Replaces the entry `untrack` (NULL: a free one) by `path`; false when there is none. */
-static bool track(char *path, char *untrack)
+#define OPEN_MAX 512
+static char *open_temp_paths[OPEN_MAX];
+#define SETS_MAX 256
+static cap_outset *active_sets[SETS_MAX];
+
+static volatile pid_t tracked_child;
+
+static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag);
+
+static void exclusive_enter(void)
 {
-    for (int i = 0; i < OPEN_MAX; i++) {
-        if (open_temp_paths[i] == untrack) {
-            open_temp_paths[i] = path;
+    for (int idle = IDLE; !atomic_compare_exchange_strong(&phase, &idle, BUSY); idle = IDLE)
+        sched_yield(); /* another thread's section, or a handler that ends the process */
+}
+
+static void exclusive_leave(void)
+{
+    atomic_store(&phase, IDLE);
+    int signo = atomic_exchange(&deferred_signal, 0);
+    if (signo)
+        raise(signo); /* the handler runs now, with the tables whole */
+}
+
+/* In a section: replaces the entry `old` (NULL: a free one) of `table` by `value`; false
+ * when there is none. */
+static bool table_swap(void **table, int size, void *old, void *value)
+{
+    for (int i = 0; i < size; i++) {
+        if (table[i] == old) {
+            table[i] = value;
             return true;
         }
     }
     return false;
 }
-
-/* A set's publication and a signal handler's clean-up exclude each other, whichever thread
- * the signal lands on (OpenMP's too): `phase` goes from IDLE to PUBLISHING or to CLEANING,
- * never both. A handler that finds a publication going leaves its signal in
- * `deferred_signal` and returns; the publication raises it again when every file is in
- * place. Each side writes before it reads the other's word (sequentially consistent), so
- * the signal is never lost. */
-enum { IDLE, PUBLISHING, CLEANING };
-static atomic_int phase;
-static atomic_int deferred_signal;
-
-/* Sets begun and not yet published or discarded, so a signal handler can remove their
- * staged files and staging folders. */
-#define SETS_MAX 4
-static cap_outset *volatile active_sets[SETS_MAX];
-
-static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag);
-
-static volatile pid_t tracked_child;
 
 void cap_outfile_track_child(pid_t child)
 {
@@ -60,7 +75,7 @@ bool cap_outfile_cleanup_signal(int signo)
     atomic_store(&deferred_signal, signo);
     int idle = IDLE;
     if (!atomic_compare_exchange_strong(&phase, &idle, CLEANING))
-        return idle != PUBLISHING; /* CLEANING: another thread's handler is on it */
+        return false; /* BUSY: raised again when the section ends; CLEANING: being done */
     pid_t child = tracked_child;
     if (child > 0) {
         kill(child, SIGKILL);
@@ -71,7 +86,7 @@ bool cap_outfile_cleanup_signal(int signo)
         if (open_temp_paths[i])
             unlink(open_temp_paths[i]);
     for (int slot = 0; slot < SETS_MAX; slot++) {
-        cap_outset *set = active_sets[slot];
+        const cap_outset *set = active_sets[slot];
         if (!set)
             continue;
         for (int i = 0; i < set->count; i++)
@@ -98,11 +113,14 @@ cap_status cap_outdir_prepare(const char *dir, cap_diag *diag)
             char saved = *p;
             *p = '\0';
             if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-                bool under_file = errno == ENOTDIR;
+                int error = errno;
+                bool under_file = error == ENOTDIR;
                 cap_diag_add(diag, "%s: cannot create folder: %s", path,
-                             under_file ? "a part of the path is a file" : strerror(errno));
+                             under_file ? "a part of the path is a file" : strerror(error));
                 free(path);
-                return under_file ? CAP_ERR_INPUT : CAP_ERR_RUNTIME;
+                /* a name that cannot be a folder is bad usage; the machine's refusal is not */
+                return under_file || error == ELOOP || error == ENAMETOOLONG ? CAP_ERR_INPUT
+                                                                             : CAP_ERR_RUNTIME;
             }
             *p = saved;
             if (saved == '\0')
@@ -150,21 +168,26 @@ cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name,
         cap_outfile_abort(out);
         return CAP_ERR_INPUT;
     }
-    int fd = mkstemp(out->temp_path);
+    int fd = -1, error = 0;
+    for (bool tracked = false; !tracked; sched_yield()) {
+        exclusive_enter(); /* created and tracked at once */
+        tracked = table_swap((void **)open_temp_paths, OPEN_MAX, NULL, out->temp_path);
+        if (tracked) {
+            fd = mkstemp(out->temp_path);
+            error = errno;
+            if (fd < 0)
+                table_swap((void **)open_temp_paths, OPEN_MAX, out->temp_path, NULL);
+        }
+        exclusive_leave();
+    }
     if (fd < 0) {
-        cap_diag_add(diag, "%s: cannot create: %s", out->final_path, strerror(errno));
+        cap_diag_add(diag, "%s: cannot create: %s", out->final_path, strerror(error));
         free(out->temp_path);
         out->temp_path = NULL;
         cap_outfile_abort(out);
         return CAP_ERR_RUNTIME;
     }
     fchmod(fd, 0644);
-    if (!track(out->temp_path, NULL)) {
-        close(fd);
-        cap_diag_add(diag, "%s: too many outputs open at once", out->final_path);
-        cap_outfile_abort(out);
-        return CAP_ERR_RUNTIME;
-    }
     out->file = fdopen(fd, "w");
     if (!out->file) {
         close(fd);
@@ -183,21 +206,27 @@ cap_status cap_outfile_commit(cap_outfile *out, cap_diag *diag)
     if (out->file && fclose(out->file) != 0)
         ok = false;
     out->file = NULL;
-    if (ok && rename(out->temp_path, out->final_path) != 0) {
-        saved = errno;
-        ok = false;
+    cap_status rc = CAP_OK;
+    if (ok) {
+        exclusive_enter(); /* renamed and untracked (and staged) at once */
+        if (rename(out->temp_path, out->final_path) != 0) {
+            saved = errno;
+            ok = false;
+        } else {
+            table_swap((void **)open_temp_paths, OPEN_MAX, out->temp_path, NULL);
+            if (out->set)
+                rc = stage(out->set, out->final_path, diag);
+        }
+        exclusive_leave();
     }
     if (!ok) {
         cap_diag_add(diag, "%s: write failed: %s", out->final_path, strerror(saved));
         cap_outfile_abort(out);
         return CAP_ERR_RUNTIME;
     }
-    track(NULL, out->temp_path);
     free(out->temp_path);
-    out->temp_path = NULL;
-    cap_status rc = out->set ? stage(out->set, out->final_path, diag) : CAP_OK;
     free(out->final_path);
-    out->final_path = NULL;
+    out->temp_path = out->final_path = NULL;
     return rc;
 }
 
@@ -207,8 +236,10 @@ void cap_outfile_abort(cap_outfile *out)
         fclose(out->file);
     out->file = NULL;
     if (out->temp_path) {
-        track(NULL, out->temp_path);
+        exclusive_enter();
         unlink(out->temp_path);
+        table_swap((void **)open_temp_paths, OPEN_MAX, out->temp_path, NULL);
+        exclusive_leave();
     }
     free(out->temp_path);
     free(out->final_path);
@@ -228,6 +259,8 @@ cap_status cap_outfile_write_string(const char *dir, const char *name, const cha
 
 /* ---- sets ----------------------------------------------------------------------------- */
 
+static void discard_in_section(cap_outset *set);
+
 cap_status cap_outset_begin(cap_outset *set, const char *dir, cap_diag *diag)
 {
     memset(set, 0, sizeof *set);
@@ -243,33 +276,54 @@ cap_status cap_outset_begin(cap_outset *set, const char *dir, cap_diag *diag)
         return CAP_ERR_RUNTIME;
     }
     snprintf(set->stage, size, "%s/.capplan.tmp-XXXXXX", dir);
-    if (!mkdtemp(set->stage)) {
-        cap_diag_add(diag, "%s: cannot create a folder in it: %s", dir, strerror(errno));
+    bool made = false;
+    int error = 0;
+    for (bool registered = false; !registered; sched_yield()) {
+        exclusive_enter(); /* created and registered at once */
+        registered = table_swap((void **)active_sets, SETS_MAX, NULL, set);
+        if (registered) {
+            made = mkdtemp(set->stage) != NULL;
+            error = errno;
+            if (!made)
+                table_swap((void **)active_sets, SETS_MAX, set, NULL);
+        }
+        exclusive_leave();
+    }
+    if (!made) {
+        cap_diag_add(diag, "%s: cannot create a folder in it: %s", dir, strerror(error));
         free(set->stage);
         set->stage = NULL;
         cap_outset_discard(set);
         return CAP_ERR_RUNTIME;
     }
-    int slot = 0;
-    while (slot < SETS_MAX && active_sets[slot])
-        slot++;
-    if (slot == SETS_MAX) {
-        cap_diag_add(diag, "%s: too many output folders open at once", dir);
-        cap_outset_discard(set);
-        return CAP_ERR_RUNTIME;
+    return CAP_OK;
+}
+
+/* The rename into place would replace whatever holds the name: a folder, a device, a FIFO
+ * or a link too. */
+static cap_status check_final(const char *dir, const char *name, cap_diag *diag)
+{
+    char path[4096];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
+        lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cap_diag_add(diag, "%s: exists and is not a regular file; not replaced", path);
+        return CAP_ERR_INPUT;
     }
-    active_sets[slot] = set;
     return CAP_OK;
 }
 
 cap_status cap_outset_open(cap_outset *set, cap_outfile *out, const char *name, cap_diag *diag)
 {
-    cap_status rc = cap_outfile_open(out, set->stage, name, diag);
+    memset(out, 0, sizeof *out);
+    cap_status rc = plain_name(name) ? check_final(set->dir, name, diag) : CAP_OK;
+    if (rc == CAP_OK)
+        rc = cap_outfile_open(out, set->stage, name, diag);
     out->set = rc == CAP_OK ? set : NULL;
     return rc;
 }
 
-/* Records a file just renamed into the set's staging folder. */
+/* In a section: records a file just renamed into the set's staging folder. */
 static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag)
 {
     if (set->count == CAP_OUTSET_MAX) {
@@ -290,7 +344,7 @@ static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag
     snprintf(final, size, "%s/%s", set->dir, name);
     set->final_paths[set->count] = final;
     set->staged_paths[set->count] = staged;
-    set->count++; /* last: a signal handler reads the paths below count */
+    set->count++;
     return CAP_OK;
 }
 
@@ -319,15 +373,13 @@ static cap_status remove_stale(const char *dir, const char *name, cap_diag *diag
 cap_status cap_outset_publish(cap_outset *set, const char *const *owned, cap_diag *diag)
 {
     cap_status rc = CAP_OK;
-    for (int idle = IDLE; !atomic_compare_exchange_strong(&phase, &idle, PUBLISHING); idle = IDLE)
-        sched_yield(); /* a handler is removing the outputs; it ends the process */
+    exclusive_enter();
+    /* Every final name first (one may have become a folder or a link since it was
+     * opened), so that a refusal leaves the folder as it was. */
+    for (int i = 0; i < set->count && rc == CAP_OK; i++)
+        rc = check_final(set->dir, strrchr(set->final_paths[i], '/') + 1, diag);
     for (int i = 0; i < set->count && rc == CAP_OK; i++) {
-        struct stat st; /* the final name may have become a folder or a link meanwhile */
-        if (lstat(set->final_paths[i], &st) == 0 && !S_ISREG(st.st_mode)) {
-            cap_diag_add(diag, "%s: exists and is not a regular file; not replaced",
-                         set->final_paths[i]);
-            rc = CAP_ERR_INPUT;
-        } else if (rename(set->staged_paths[i], set->final_paths[i]) != 0) {
+        if (rename(set->staged_paths[i], set->final_paths[i]) != 0) {
             cap_diag_add(diag, "%s: write failed: %s", set->final_paths[i], strerror(errno));
             rc = CAP_ERR_RUNTIME;
         }
@@ -340,30 +392,34 @@ cap_status cap_outset_publish(cap_outset *set, const char *const *owned, cap_dia
         fsync(fd);
         close(fd);
     }
-    cap_outset_discard(set); /* what was not renamed, and the staging folder */
-    atomic_store(&phase, IDLE);
-    int signo = atomic_exchange(&deferred_signal, 0);
-    if (signo)
-        raise(signo); /* the handler runs now, with every file in place */
+    discard_in_section(set); /* what was not renamed, and the staging folder */
+    exclusive_leave();
     return rc;
 }
 
-void cap_outset_discard(cap_outset *set)
+/* In a section: removes the staged files and the staging folder, then unregisters. */
+static void discard_in_section(cap_outset *set)
 {
-    for (int slot = 0; slot < SETS_MAX; slot++)
-        if (active_sets[slot] == set)
-            active_sets[slot] = NULL;
-    for (int i = 0; i < set->count; i++) {
+    for (int i = 0; i < set->count; i++)
         unlink(set->staged_paths[i]); /* after a publish, finds nothing */
+    if (set->stage)
+        rmdir(set->stage);
+    table_swap((void **)active_sets, SETS_MAX, set, NULL);
+    for (int i = 0; i < set->count; i++) {
         free(set->staged_paths[i]);
         free(set->final_paths[i]);
     }
     set->count = 0;
-    if (set->stage)
-        rmdir(set->stage);
     free(set->stage);
     free(set->dir);
     set->stage = set->dir = NULL;
+}
+
+void cap_outset_discard(cap_outset *set)
+{
+    exclusive_enter();
+    discard_in_section(set);
+    exclusive_leave();
 }
 
 cap_status cap_outset_finish(cap_outset *set, cap_status rc, const char *const *owned,

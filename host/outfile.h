@@ -59,7 +59,7 @@ cap_status cap_outfile_write_string(const char *dir, const char *name, const cha
 struct cap_outset {
     char *dir;   /* the output folder */
     char *stage; /* the staging folder inside it */
-    volatile int count;
+    int count;
     char *staged_paths[CAP_OUTSET_MAX];
     char *final_paths[CAP_OUTSET_MAX];
 };

@@ -565,6 +565,83 @@ Test(outputs, infeasible_rerun_removes_the_earlier_plan)
     cr_assert_not_null(summary);
     cr_assert_not_null(strstr(summary, "\"status\": \"infeasible\""), "%s", summary);
     free(summary);
+    /* sensitivity: the tables of the feasible run go with it */
+    char *sens_ok[] = {"capplan",    "sensitivity", "ok.yaml", "--quiet",
+                       "--no-plots", "--out",       "sens",    NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, sens_ok), 0);
+    snprintf(out, sizeof out, "%s/sens", box.work);
+    cr_assert(exists(out, "price_ranges.csv") && exists(out, "reduced_costs.csv"));
+    char *sens_hard[] = {"capplan",    "sensitivity", "hard.yaml", "--quiet",
+                         "--no-plots", "--out",       "sens",      NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, sens_hard), 3);
+    static const char *const gone[] = {"sensitivity.csv", "reduced_costs.csv", "price_ranges.csv"};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        cr_assert(!exists(out, gone[i]), "%s of the feasible run is still there", gone[i]);
+    cr_assert(exists(out, "sensitivity.json"));
+    sandbox_close(&box);
+}
+
+/* A batch writes its scenarios' folders from many threads at once: every folder gets its
+ * plan.csv and summary.json (the tables of open files and sets are shared by the threads). */
+Test(outputs, batch_on_many_threads_writes_every_folder)
+{
+    sandbox box;
+    sandbox_open(&box);
+    enum { SCENARIOS = 24 };
+    char *argv[SCENARIOS + 8];
+    char names[SCENARIOS][32];
+    int argc = 0;
+    argv[argc++] = "capplan";
+    argv[argc++] = "plan";
+    for (int i = 0; i < SCENARIOS; i++) {
+        snprintf(names[i], sizeof names[i], "s%02d.yaml", i);
+        write_scenario(box.work, names[i], names[i], "w");
+        argv[argc++] = names[i];
+    }
+    argv[argc++] = "--threads";
+    argv[argc++] = "24";
+    argv[argc++] = "--quiet";
+    argv[argc++] = "--out";
+    argv[argc++] = "out";
+    argv[argc] = NULL;
+    cr_assert_eq(run_to_end(box.work, box.log, argv), 0);
+    for (int i = 0; i < SCENARIOS; i++) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/out/s%02d", box.work, i);
+        cr_assert(exists(dir, "plan.csv") && exists(dir, "summary.json"), "%s is incomplete", dir);
+        cr_assert_eq(hidden_entries(dir), 0, "%s: a staging folder is left", dir);
+    }
+    sandbox_close(&box);
+}
+
+/* An output name taken by a folder in --out: the rerun is refused (exit 2) before anything
+ * in the folder changes, not after some of its files were replaced. */
+Test(outputs, a_folder_in_the_way_changes_nothing)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "s.yaml", "s", "w");
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", box.work);
+    char *first[] = {"capplan", "simulate",   "s.yaml",  "--samples", "4096", "--seed",
+                     "1",       "--no-plots", "--quiet", "--out",     "out",  NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, first), 0);
+    char *json = read_in(out, "mc.json"), *hist = read_in(out, "cost_hist.csv");
+    char path[700];
+    snprintf(path, sizeof path, "%s/shortfall.dat", out);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    char *second[] = {"capplan", "simulate",   "s.yaml",  "--samples", "4096", "--seed",
+                      "2",       "--no-plots", "--quiet", "--out",     "out",  NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, second), 2);
+    char *json_after = read_in(out, "mc.json"), *hist_after = read_in(out, "cost_hist.csv");
+    cr_assert_str_eq(json_after, json, "mc.json was replaced");
+    cr_assert_str_eq(hist_after, hist, "cost_hist.csv was replaced");
+    cr_assert_eq(hidden_entries(out), 0, "a staging folder is left");
+    free(json);
+    free(hist);
+    free(json_after);
+    free(hist_after);
     sandbox_close(&box);
 }
 
