@@ -569,33 +569,8 @@ static cap_status tornado_axes(const cap_scenario *s, const tornado_group *group
     return CAP_OK;
 }
 
-/* The base solve's basis, for the tornado's first points to start from. */
-typedef struct {
-    int *row_stat, *col_stat; /* 1-based; NULL when not kept */
-    int rows, columns;
-} base_basis;
-
-static void base_basis_keep(const cap_model *m, base_basis *b)
-{
-    b->row_stat = malloc(((size_t)m->row_count + 1) * sizeof *b->row_stat);
-    b->col_stat = malloc(((size_t)m->column_count + 1) * sizeof *b->col_stat);
-    if (!b->row_stat || !b->col_stat) {
-        free(b->row_stat);
-        free(b->col_stat);
-        b->row_stat = b->col_stat = NULL;
-        return; /* the tornado then starts from scratch */
-    }
-    b->row_stat[0] = b->col_stat[0] = 0;
-    for (int row = 1; row <= m->row_count; row++)
-        b->row_stat[row] = glp_get_row_stat(m->lp, row);
-    for (int c = 1; c <= m->column_count; c++)
-        b->col_stat[c] = glp_get_col_stat(m->lp, c);
-    b->rows = m->row_count;
-    b->columns = m->column_count;
-}
-
 static cap_status tornado_run(const cap_scenario *s, const cap_sensitivity_options *options,
-                              const base_basis *basis, cap_sensitivity *result, cap_diag *diag)
+                              cap_sensitivity *result, cap_diag *diag)
 {
     size_t room = (size_t)s->accelerator_count + s->workload_count + 2 * s->provider_count + 2;
     tornado_group *groups = calloc(room, sizeof *groups);
@@ -619,10 +594,6 @@ static cap_status tornado_run(const cap_scenario *s, const cap_sensitivity_optio
         o.point_count = 2 * count;
         o.solve = options->solve;
         o.threads = options->threads;
-        o.start_row_stat = basis->row_stat;
-        o.start_col_stat = basis->col_stat;
-        o.start_rows = basis->rows;
-        o.start_columns = basis->columns;
         rc = cap_sweep_run(s, &o, &sweep, diag);
     }
     if (rc == CAP_OK && count > 0) {
@@ -694,19 +665,11 @@ cap_status cap_sensitivity_analyze(const cap_scenario *s, const cap_sensitivity_
         r->keep_phase1_duals = result->max_served;
         rc = solve_base(options, r, result, diag);
     }
+    cap_resolver_free(r);
     bool solved =
         result && (result->status == CAP_PLAN_OPTIMAL || result->status == CAP_PLAN_FEASIBLE);
-    /* The LP's optimal basis starts the tornado's points (its whole-unit counts fixed, an
-     * integer model's would not fit the MIPs the tornado solves). */
-    base_basis basis = {0};
-    if (rc == CAP_OK && solved && options->tornado_step > 0.0 && !options->solve.integer &&
-        result->status == CAP_PLAN_OPTIMAL)
-        base_basis_keep(r->model, &basis);
-    cap_resolver_free(r);
     if (rc == CAP_OK && solved && options->tornado_step > 0.0)
-        rc = tornado_run(s, options, &basis, result, diag);
-    free(basis.row_stat);
-    free(basis.col_stat);
+        rc = tornado_run(s, options, result, diag);
     if (rc != CAP_OK) {
         if (!result)
             cap_diag_add(diag, "out of memory");

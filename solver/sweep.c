@@ -311,7 +311,7 @@ typedef struct {
     cap_sweep_point *points;
     cap_diag *diags;  /* [threads] */
     worker *first;    /* thread 0's worker, which solved point 1 before the threads */
-    basis_copy start; /* the caller's basis, then point 1's optimal one (rows 0 = none) */
+    basis_copy start; /* point 1's optimal basis for the other threads (rows 0 = none) */
     bool failed_memory;
 } sweep_run;
 
@@ -328,41 +328,13 @@ static bool scratch_fit(worker *k)
     return k->scratch.index && k->scratch.value && k->scratch.linked;
 }
 
-static void basis_free(basis_copy *b)
-{
-    free(b->row_stat);
-    free(b->col_stat);
-    memset(b, 0, sizeof *b);
-}
-
-/* Copies rows x columns statuses into b; false (b left empty) when out of memory. */
-static bool basis_copy_of(basis_copy *b, const int *row_stat, const int *col_stat, int rows,
-                          int columns)
-{
-    basis_free(b);
-    b->row_stat = malloc(((size_t)rows + 1) * sizeof *b->row_stat);
-    b->col_stat = malloc(((size_t)columns + 1) * sizeof *b->col_stat);
-    if (!b->row_stat || !b->col_stat) {
-        basis_free(b);
-        return false;
-    }
-    memcpy(b->row_stat, row_stat, ((size_t)rows + 1) * sizeof *row_stat);
-    memcpy(b->col_stat, col_stat, ((size_t)columns + 1) * sizeof *col_stat);
-    b->rows = rows;
-    b->columns = columns;
-    return true;
-}
-
 static void basis_save(const cap_resolver *r, basis_copy *b)
 {
     const cap_model *m = r->model;
-    basis_free(b);
     b->row_stat = malloc(((size_t)m->row_count + 1) * sizeof *b->row_stat);
     b->col_stat = malloc(((size_t)m->column_count + 1) * sizeof *b->col_stat);
-    if (!b->row_stat || !b->col_stat) {
-        basis_free(b);
+    if (!b->row_stat || !b->col_stat)
         return; /* the other threads then start cold */
-    }
     for (int row = 1; row <= m->row_count; row++)
         b->row_stat[row] = glp_get_row_stat(m->lp, row);
     for (int c = 1; c <= m->column_count; c++)
@@ -562,16 +534,14 @@ cap_status cap_sweep_run(const cap_scenario *base, const cap_sweep_options *o,
         cap_diag_init(&run.diags[i]);
     for (int i = 0; i < o->point_count; i++)
         run.points[i].status = CAP_PLAN_UNDEFINED;
-    if (o->start_row_stat && o->start_col_stat && !o->cold) /* a copy: it is freed below */
-        basis_copy_of(&run.start, o->start_row_stat, o->start_col_stat, o->start_rows,
-                      o->start_columns);
     double start = omp_get_wtime();
     worker first = {0};
     if (team > 1 && !o->cold)
         first_point(&run, &first, o);
     run_threads(&run, team);
     worker_free(&first);
-    basis_free(&run.start);
+    free(run.start.row_stat);
+    free(run.start.col_stat);
     result->seconds = omp_get_wtime() - start;
     for (int i = 0; i < team; i++) {
         cap_diag_extend(diag, &run.diags[i]);

@@ -88,11 +88,6 @@ typedef struct {
     cap_plan_options solve; /* integer, mip_gap, time limit */
     int threads;            /* 0 = OpenMP's default; never more than the points */
     bool cold;              /* rebuild and solve every point from scratch (benchmarks) */
-    /* An optimal basis of the base scenario's model (GLPK statuses, 1-based), for the
-     * first points to start from instead of from scratch: the tornado passes its base
-     * solve's. NULL: none. Installed only where the model has the same shape. */
-    const int *start_row_stat, *start_col_stat;
-    int start_rows, start_columns;
 } cap_sweep_options;
 
 void cap_sweep_options_init(cap_sweep_options *options);
