@@ -573,18 +573,26 @@ static int check_kind(const cap_scenario *s, const cap_sensitivity *r, cap_row_k
     return count;
 }
 
-/* Checks the binding rows of a generated scenario; returns a bit per row kind checked. */
-static unsigned generated_check(int workloads, int offerings, int periods, uint64_t seed)
+/* A generated scenario (into *s) and its analysis, which must be optimal and ranged. */
+static cap_sensitivity *analyze_generated(int workloads, int offerings, int periods, uint64_t seed,
+                                          cap_scenario **s)
 {
     cap_generate_options g = {workloads, offerings, periods, seed};
     cap_diag diag;
     cap_diag_init(&diag);
-    cap_scenario *s = NULL;
-    cr_assert_eq(cap_scenario_generate(&g, &s, &diag), CAP_OK);
+    cr_assert_eq(cap_scenario_generate(&g, s, &diag), CAP_OK);
     cap_diag_free(&diag);
-    cap_sensitivity *r = analyze(s, false, 0.0);
+    cap_sensitivity *r = analyze(*s, false, 0.0);
     cr_assert_eq(r->status, CAP_PLAN_OPTIMAL);
     cr_assert(r->ranging);
+    return r;
+}
+
+/* Checks the binding rows of a generated scenario; returns a bit per row kind checked. */
+static unsigned generated_check(int workloads, int offerings, int periods, uint64_t seed)
+{
+    cap_scenario *s = NULL;
+    cap_sensitivity *r = analyze_generated(workloads, offerings, periods, seed, &s);
     unsigned checked = 0;
     static const cap_row_kind kinds[] = {CAP_ROW_DEMAND,     CAP_ROW_CAPACITY,  CAP_ROW_POWER,
                                          CAP_ROW_COMMITMENT, CAP_ROW_MAX_SHARE, CAP_ROW_MIN_SHARE,
@@ -722,15 +730,8 @@ Test(sensitivity, offering_price_range_by_hand)
  * price sits in no commitment or budget row. */
 static int check_price_ranges(int workloads, int offerings, int periods, uint64_t seed)
 {
-    cap_generate_options g = {workloads, offerings, periods, seed};
-    cap_diag diag;
-    cap_diag_init(&diag);
     cap_scenario *s = NULL;
-    cr_assert_eq(cap_scenario_generate(&g, &s, &diag), CAP_OK);
-    cap_diag_free(&diag);
-    cap_sensitivity *r = analyze(s, false, 0.0);
-    cr_assert_eq(r->status, CAP_PLAN_OPTIMAL);
-    cr_assert(r->ranging);
+    cap_sensitivity *r = analyze_generated(workloads, offerings, periods, seed, &s);
     double base = r->plan->objective_usd;
     int checked = 0;
     for (int i = 0; i < r->offering_count; i++) {
