@@ -142,6 +142,20 @@ static bool plain_name(const char *name)
            strcmp(name, "..") != 0;
 }
 
+/* The rename into place would replace whatever holds the name: a folder, a device, a FIFO
+ * or a link too. */
+static cap_status check_final(const char *dir, const char *name, cap_diag *diag)
+{
+    char path[4096];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
+        lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cap_diag_add(diag, "%s: exists and is not a regular file; not replaced", path);
+        return CAP_ERR_INPUT;
+    }
+    return CAP_OK;
+}
+
 cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name, cap_diag *diag)
 {
     memset(out, 0, sizeof *out);
@@ -159,10 +173,7 @@ cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name,
     }
     snprintf(out->final_path, size, "%s/%s", dir, name);
     snprintf(out->temp_path, size, "%s/.%s.tmp-XXXXXX", dir, name);
-    /* The rename would replace whatever holds the name: a device, a FIFO or a link too. */
-    struct stat existing;
-    if (lstat(out->final_path, &existing) == 0 && !S_ISREG(existing.st_mode)) {
-        cap_diag_add(diag, "%s: exists and is not a regular file; not replaced", out->final_path);
+    if (check_final(dir, name, diag) != CAP_OK) {
         free(out->temp_path);
         out->temp_path = NULL;
         cap_outfile_abort(out);
@@ -246,17 +257,6 @@ void cap_outfile_abort(cap_outfile *out)
     out->temp_path = out->final_path = NULL;
 }
 
-cap_status cap_outfile_write_string(const char *dir, const char *name, const char *text,
-                                    cap_diag *diag)
-{
-    cap_outfile out;
-    cap_status status = cap_outfile_open(&out, dir, name, diag);
-    if (status != CAP_OK)
-        return status;
-    fputs(text, out.file);
-    return cap_outfile_commit(&out, diag);
-}
-
 /* ---- sets ----------------------------------------------------------------------------- */
 
 static void discard_in_section(cap_outset *set);
@@ -295,20 +295,6 @@ cap_status cap_outset_begin(cap_outset *set, const char *dir, cap_diag *diag)
         set->stage = NULL;
         cap_outset_discard(set);
         return CAP_ERR_RUNTIME;
-    }
-    return CAP_OK;
-}
-
-/* The rename into place would replace whatever holds the name: a folder, a device, a FIFO
- * or a link too. */
-static cap_status check_final(const char *dir, const char *name, cap_diag *diag)
-{
-    char path[4096];
-    struct stat st;
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
-        lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        cap_diag_add(diag, "%s: exists and is not a regular file; not replaced", path);
-        return CAP_ERR_INPUT;
     }
     return CAP_OK;
 }

@@ -40,10 +40,6 @@ cap_status cap_outfile_commit(cap_outfile *out, cap_diag *diag);
 /* Closes and removes the temporary file (after an error). Safe on a closed outfile. */
 void cap_outfile_abort(cap_outfile *out);
 
-/* Writes a whole string as dir/name. */
-cap_status cap_outfile_write_string(const char *dir, const char *name, const char *text,
-                                    cap_diag *diag);
-
 /* ---- sets: one run's outputs, published together -------------------------------------
  *
  * The files of one command's run go into one folder as a set. They are written (each whole,

@@ -86,62 +86,6 @@ static void ratio(int stat, double d, double alpha, double *lo, double *hi)
     }
 }
 
-/* The range of c for the basic variable in basis position `position`. */
-static void range_one(glp_prob *lp, int m, int n, const csc *a, const nonbasic *nb, double *rho,
-                      int position, double *lo, double *hi)
-{
-    for (int i = 1; i <= m; i++)
-        rho[i] = 0.0;
-    rho[position] = 1.0;
-    glp_btran(lp, rho);
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    for (int r = 1; r <= m; r++)
-        if (nb->stat[r] != GLP_BS && rho[r] != 0.0)
-            ratio(nb->stat[r], nb->d[r], -rho[r], lo, hi);
-    for (int j = 1; j <= n; j++) {
-        int k = m + j;
-        if (nb->stat[k] == GLP_BS || nb->stat[k] == GLP_NS)
-            continue;
-        double alpha = 0.0;
-        for (int e = a->start[j]; e < a->start[j + 1]; e++)
-            alpha += rho[a->row[e]] * a->value[e];
-        if (alpha != 0.0)
-            ratio(nb->stat[k], nb->d[k], alpha, lo, hi);
-    }
-}
-
-bool cap_cost_ranges(glp_prob *lp, const int *columns, int count, double *low, double *high)
-{
-    int m = glp_get_num_rows(lp), n = glp_get_num_cols(lp);
-    csc a = {0};
-    nonbasic nb = {0};
-    int *position = calloc((size_t)n + 1, sizeof *position);
-    double *rho = malloc(((size_t)m + 1) * sizeof *rho);
-    bool ok = position && rho && csc_load(lp, m, n, &a) && nonbasic_load(lp, m, n, &nb);
-    for (int i = 1; ok && i <= m; i++) {
-        int k = glp_get_bhead(lp, i);
-        if (k > m)
-            position[k - m] = i;
-    }
-    for (int i = 0; ok && i < count; i++) {
-        int j = columns[i];
-        ok = j >= 1 && j <= n && position[j] != 0;
-        if (!ok)
-            break;
-        double lo, hi, c = glp_get_obj_coef(lp, j);
-        range_one(lp, m, n, &a, &nb, rho, position[j], &lo, &hi);
-        low[i] = c + lo;
-        high[i] = c + hi;
-    }
-    csc_free(&a);
-    free(nb.stat);
-    free(nb.d);
-    free(position);
-    free(rho);
-    return ok;
-}
-
 bool cap_direction_ranges(glp_prob *lp, const int *start, const int *columns, const double *coef,
                           int count, double *low, double *high)
 {
@@ -175,25 +119,27 @@ bool cap_direction_ranges(glp_prob *lp, const int *start, const int *columns, co
         }
         if (!ok)
             break;
-        if (any_basic)
-            glp_btran(lp, rho);
         double lo = -INFINITY, hi = INFINITY;
-        for (int r = 1; any_basic && r <= m; r++)
-            if (nb.stat[r] != GLP_BS && rho[r] != 0.0)
-                ratio(nb.stat[r], nb.d[r], -rho[r], &lo, &hi);
-        /* With no basic column in the direction, rho is 0: only its own columns move. */
-        int first = any_basic ? 1 : 0, last = any_basic ? n : start[d + 1] - start[d] - 1;
-        for (int i = first; i <= last; i++) {
-            int j = any_basic ? i : columns[start[d] + i], k = m + j;
-            if (nb.stat[k] == GLP_BS || nb.stat[k] == GLP_NS || (!any_basic && change[j] == 0.0))
-                continue;
-            double alpha = change[j];
-            for (int e = a.start[j]; any_basic && e < a.start[j + 1]; e++)
-                alpha += rho[a.row[e]] * a.value[e];
-            if (alpha != 0.0)
+        if (any_basic) {
+            glp_btran(lp, rho);
+            for (int r = 1; r <= m; r++)
+                if (nb.stat[r] != GLP_BS && rho[r] != 0.0)
+                    ratio(nb.stat[r], nb.d[r], -rho[r], &lo, &hi);
+            for (int j = 1; j <= n; j++) {
+                int k = m + j;
+                if (nb.stat[k] == GLP_BS || nb.stat[k] == GLP_NS)
+                    continue;
+                double alpha = change[j];
+                for (int e = a.start[j]; e < a.start[j + 1]; e++)
+                    alpha += rho[a.row[e]] * a.value[e];
                 ratio(nb.stat[k], nb.d[k], alpha, &lo, &hi);
-            if (!any_basic)
-                change[j] = 0.0; /* a column listed twice counts once */
+            }
+        } else { /* rho is 0: only the direction's own columns move */
+            for (int e = start[d]; e < start[d + 1]; e++) {
+                int k = m + columns[e];
+                ratio(nb.stat[k], nb.d[k], change[columns[e]], &lo, &hi);
+                change[columns[e]] = 0.0; /* a column listed twice counts once */
+            }
         }
         for (int e = start[d]; e < start[d + 1]; e++)
             change[columns[e]] = 0.0;
@@ -206,5 +152,31 @@ bool cap_direction_ranges(glp_prob *lp, const int *start, const int *columns, co
     free(position);
     free(rho);
     free(change);
+    return ok;
+}
+
+bool cap_cost_ranges(glp_prob *lp, const int *columns, int count, double *low, double *high)
+{
+    /* Each basic column alone, with a unit step: direction i is columns[i] with coefficient 1. */
+    int *start = malloc(((size_t)count + 1) * sizeof *start);
+    double *ones = malloc(((size_t)count + 1) * sizeof *ones);
+    bool ok = start && ones;
+    for (int i = 0; ok && i < count; i++) {
+        ok = columns[i] >= 1 && columns[i] <= glp_get_num_cols(lp) &&
+             glp_get_col_stat(lp, columns[i]) == GLP_BS;
+        start[i] = i;
+        ones[i] = 1.0;
+    }
+    if (ok) {
+        start[count] = count;
+        ok = cap_direction_ranges(lp, start, columns, ones, count, low, high);
+    }
+    for (int i = 0; ok && i < count; i++) {
+        double c = glp_get_obj_coef(lp, columns[i]);
+        low[i] += c;
+        high[i] += c;
+    }
+    free(start);
+    free(ones);
     return ok;
 }

@@ -299,6 +299,20 @@ static bool columns_range(const cap_resolver *r, const int *column_of, cap_sensi
     return ok;
 }
 
+typedef struct {
+    int o, t, k; /* k: index into result->columns */
+} pair_member;
+
+static int by_offering_period(const void *left, const void *right)
+{
+    const pair_member *a = left, *b = right;
+    if (a->o != b->o)
+        return a->o < b->o ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
 /* Price ranges of each (offering, period): its x columns' costs move by hours per USD of
  * price, together. */
 static bool offerings_range(const cap_resolver *r, const int *column_of, bool ranging,
@@ -306,73 +320,58 @@ static bool offerings_range(const cap_resolver *r, const int *column_of, bool ra
 {
     const cap_model *m = r->model;
     const cap_scenario *s = m->scenario;
-    size_t pairs = (size_t)s->offering_count * s->period_count;
     int count = result->column_count;
-    int *first = malloc((pairs + 1) * sizeof *first); /* bucket starts by (o, t) */
+    pair_member *sorted = malloc(((size_t)count + 1) * sizeof *sorted);
+    int *start = malloc(((size_t)count + 2) * sizeof *start); /* direction d's first entry */
     int *columns = malloc(((size_t)count + 1) * sizeof *columns);
-    int *member = malloc(((size_t)count + 1) * sizeof *member); /* index into result->columns */
     double *coef = malloc(((size_t)count + 1) * sizeof *coef);
-    result->offerings = calloc(pairs + 1, sizeof *result->offerings);
-    bool ok = first && columns && member && coef && result->offerings;
-    if (ok) {
-        for (size_t b = 0; b <= pairs; b++)
-            first[b] = 0;
-        for (int k = 0; k < count; k++)
-            first[(size_t)result->columns[k].o * s->period_count + result->columns[k].t + 1]++;
-        for (size_t b = 0; b < pairs; b++)
-            first[b + 1] += first[b];
-        for (int k = 0; k < count; k++) {
-            const cap_column_sensitivity *col = &result->columns[k];
-            int e = first[(size_t)col->o * s->period_count + col->t]++;
-            columns[e] = column_of[k];
-            member[e] = k;
-            coef[e] = s->periods[col->t].hours;
+    double *low = malloc(((size_t)count + 1) * sizeof *low);
+    double *high = malloc(((size_t)count + 1) * sizeof *high);
+    result->offerings = calloc((size_t)count + 1, sizeof *result->offerings);
+    bool ok = sorted && start && columns && coef && low && high && result->offerings;
+    for (int k = 0; ok && k < count; k++)
+        sorted[k] = (pair_member){result->columns[k].o, result->columns[k].t, k};
+    if (ok)
+        qsort(sorted, (size_t)count, sizeof *sorted, by_offering_period);
+    int n = 0;
+    for (int e = 0; ok && e < count; n++) { /* one direction per run of equal (o, t) */
+        cap_offering_sensitivity *os = &result->offerings[n];
+        os->o = sorted[e].o;
+        os->t = sorted[e].t;
+        os->price = s->offerings[os->o].price[os->t];
+        cost_factor(r, os->o, &os->linked);
+        start[n] = e;
+        bool held = true;
+        for (; e < count && sorted[e].o == os->o && sorted[e].t == os->t; e++) {
+            const cap_column_sensitivity *col = &result->columns[sorted[e].k];
+            columns[e] = column_of[sorted[e].k];
+            coef[e] = s->periods[os->t].hours;
+            os->accelerators += col->accelerators;
+            held = held && held_at_zero(s, col);
         }
-        for (size_t b = pairs; b > 0; b--) /* the increments moved each start to the next */
-            first[b] = first[b - 1];
-        first[0] = 0;
-        /* compact: directions for the pairs that have columns, in (o, t) order */
-        int n = 0;
-        for (size_t b = 0; b < pairs; b++) {
-            if (first[b + 1] == first[b])
-                continue;
-            cap_offering_sensitivity *os = &result->offerings[n];
-            os->o = (int)(b / (size_t)s->period_count);
-            os->t = (int)(b % (size_t)s->period_count);
-            os->price = s->offerings[os->o].price[os->t];
-            cost_factor(r, os->o, &os->linked);
-            bool held = true;
-            for (int e = first[b]; e < first[b + 1]; e++) {
-                os->accelerators += result->columns[member[e]].accelerators;
-                held = held && held_at_zero(s, &result->columns[member[e]]);
-            }
-            os->price_low = held ? -INFINITY : NAN; /* held at 0: the same plan at any price */
-            os->price_high = held ? INFINITY : NAN;
-            if (no_units_left(r, os->o, os->t))
-                os->price_low = -INFINITY, os->price_high = INFINITY;
-            first[n] = first[b]; /* first[n] <= first[b]: compacting in place is safe */
-            n++;
-            first[n] = first[b + 1];
-        }
-        result->offering_count = n;
-        double *low = malloc(((size_t)n + 1) * sizeof *low);
-        double *high = malloc(((size_t)n + 1) * sizeof *high);
-        ok = low && high &&
-             (!ranging || cap_direction_ranges(m->lp, first, columns, coef, n, low, high));
-        for (int i = 0; ok && ranging && i < n; i++) {
-            cap_offering_sensitivity *os = &result->offerings[i];
-            if (isnan(os->price_low)) {
-                os->price_low = os->price + low[i];
-                os->price_high = os->price + high[i];
-            }
-        }
-        free(low);
-        free(high);
+        /* held at 0, or no whole unit left (integer mode): the same plan at any price */
+        held = held || no_units_left(r, os->o, os->t);
+        os->price_low = held ? -INFINITY : NAN;
+        os->price_high = held ? INFINITY : NAN;
     }
-    free(first);
+    if (ok)
+        start[n] = count;
+    result->offering_count = n;
+    if (ok && ranging)
+        ok = cap_direction_ranges(m->lp, start, columns, coef, n, low, high);
+    for (int i = 0; ok && ranging && i < n; i++) {
+        cap_offering_sensitivity *os = &result->offerings[i];
+        if (isnan(os->price_low)) {
+            os->price_low = os->price + low[i];
+            os->price_high = os->price + high[i];
+        }
+    }
+    free(sorted);
+    free(start);
     free(columns);
-    free(member);
     free(coef);
+    free(low);
+    free(high);
     return ok;
 }
 
