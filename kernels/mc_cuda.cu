@@ -321,6 +321,18 @@ __global__ void cap_mc_settle_kernel(cap_mc_model m, double *ws, double *rec, in
  * the CPU's order, so the same bits (mc::cuda_matches_cpu, bench_mc's check). */
 #define CAP_CUDA_REDUCE_BATCHES 4 /* batches a warp folds at once: 32 lanes / 8 ways */
 
+/* The samples first, first + 8, ... below end of one way of a batch (CAP_MC_CPU_LANES / 8 of
+ * them), loaded together before the way folds them: with a load in each step of the fold,
+ * each step waited for device memory (the reduction read its records at 1.4 TB/s). */
+#define CAP_CUDA_WAY_SAMPLES (CAP_MC_CPU_LANES / 8)
+
+static __device__ void load_way(const double *x, int first, int end, double v[CAP_CUDA_WAY_SAMPLES])
+{
+#pragma unroll
+    for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
+        v[i] = first + 8 * i < end ? x[first + 8 * i] : 0.0;
+}
+
 static __device__ double shfl_down(double v, int by)
 {
     return __shfl_down_sync(0xffffffffu, v, by);
@@ -387,8 +399,13 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
         int64_t u = unit % U;
         double *d = pd + block * pdn + k * cap_mc_partial_doubles(&m);
         int64_t *c = pc + block * pcn + k * cap_mc_partial_counts(&m);
-        if (lane == 0)
-            cap_mc_unit_start(&m, unit, pd + block * pdn, pc + block * pcn);
+        /* Lane 0's share of the block partial stays in registers until the block is done
+         * (the empty values of cap_mc_unit_start); stored and read back after every batch,
+         * each addition waited on the one before through L2. The count of the cost's moments is a
+         * double, exact below 2^53, as the CPU's int64_t converted at every merge. */
+        double a_n = 0.0, a_mean = 0.0, a_m2 = 0.0, a_sum = 0.0, a_service = 0.0;
+        double a_lo = 0x1.fffffffffffffp+1023, a_hi = u == 0 ? -0x1.fffffffffffffp+1023 : 0.0;
+        long long a_count = 0;
         for (int b0 = begin; b0 < end; b0 += CAP_CUDA_REDUCE_BATCHES * CAP_MC_CPU_LANES) {
             int mb = b0 + g * CAP_MC_CPU_LANES; /* this group's batch */
             int mb1 = mb + CAP_MC_CPU_LANES < end ? mb + CAP_MC_CPU_LANES : end;
@@ -396,8 +413,12 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
                 const double *x = cap_mc_rec_at(rec, cap_mc_rec_cost(&m, k));
                 double n = 0.0, mean = 0.0, m2 = 0.0;
                 double lo = 0x1.fffffffffffffp+1023, hi = -0x1.fffffffffffffp+1023;
-                for (int s = mb + q; s < mb1; s += 8)
-                    cap_mc_cost_step(x[s], &n, &mean, &m2, &lo, &hi);
+                double v[CAP_CUDA_WAY_SAMPLES];
+                load_way(x, mb + q, mb1, v);
+#pragma unroll
+                for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
+                    if (mb + q + 8 * i < mb1)
+                        cap_mc_cost_step(v[i], &n, &mean, &m2, &lo, &hi);
                 for (int step = 1; step < 8; step *= 2) {
                     double nb = shfl_down(n, step), mb_ = shfl_down(mean, step);
                     double m2b = shfl_down(m2, step);
@@ -410,11 +431,9 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
                     double bm2 = shfl_from(m2, 8 * h), blo = shfl_from(lo, 8 * h);
                     double bhi = shfl_from(hi, 8 * h);
                     if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
-                        double total = (double)c[0];
-                        cap_mc_moments_merge(&total, &d[0], &d[1], bn, bmean, bm2);
-                        c[0] = (int64_t)total;
-                        d[2] = blo < d[2] ? blo : d[2];
-                        d[3] = bhi > d[3] ? bhi : d[3];
+                        cap_mc_moments_merge(&a_n, &a_mean, &a_m2, bn, bmean, bm2);
+                        a_lo = blo < a_lo ? blo : a_lo;
+                        a_hi = bhi > a_hi ? bhi : a_hi;
                     }
                 }
             } else if (u <= W * T) {
@@ -424,22 +443,26 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
                 double demand = m.demand[w * T + t], scale = m.scales[k];
                 double sum = 0.0, service = 0.0, hi = 0.0;
                 int64_t count = 0;
-                for (int s = mb + q; s < mb1; s += 8)
-                    cap_mc_period_step(x[s], cap_mc_demanded(mult[s], demand, scale), &count, &sum,
-                                       &service, &hi);
+                double v[CAP_CUDA_WAY_SAMPLES], f[CAP_CUDA_WAY_SAMPLES];
+                load_way(x, mb + q, mb1, v);
+                load_way(mult, mb + q, mb1, f);
+#pragma unroll
+                for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
+                    if (mb + q + 8 * i < mb1)
+                        cap_mc_period_step(v[i], cap_mc_demanded(f[i], demand, scale), &count, &sum,
+                                           &service, &hi);
                 sum = tree_sum8(sum, q), service = tree_sum8(service, q);
                 hi = group_max(hi);
                 long long cnt = group_sum((long long)count);
-                double *dd = d + 4 + 3 * (u - 1);
                 for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
                     double bs = shfl_from(sum, 8 * h), bv = shfl_from(service, 8 * h);
                     double bh = shfl_from(hi, 8 * h);
                     long long bc = shfl_from(cnt, 8 * h);
                     if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
-                        dd[0] += bs;
-                        dd[1] += bv;
-                        c[u] += bc;
-                        dd[2] = bh > dd[2] ? bh : dd[2];
+                        a_sum += bs;
+                        a_service += bv;
+                        a_count += bc;
+                        a_hi = bh > a_hi ? bh : a_hi;
                     }
                 }
             } else {
@@ -448,22 +471,40 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
                 const double *any = cap_mc_rec_at(rec, cap_mc_rec_any(&m, k, w));
                 double sum = 0.0, hi = 0.0;
                 int64_t count = 0;
-                for (int s = mb + q; s < mb1; s += 8)
-                    cap_mc_workload_step(x[s], any[s], &count, &sum, &hi);
+                double v[CAP_CUDA_WAY_SAMPLES], f[CAP_CUDA_WAY_SAMPLES];
+                load_way(x, mb + q, mb1, v);
+                load_way(any, mb + q, mb1, f);
+#pragma unroll
+                for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
+                    if (mb + q + 8 * i < mb1)
+                        cap_mc_workload_step(v[i], f[i], &count, &sum, &hi);
                 sum = tree_sum8(sum, q);
                 hi = group_max(hi);
                 long long cnt = group_sum((long long)count);
-                double *dd = d + 4 + 3 * W * T + 2 * w;
                 for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
                     double bs = shfl_from(sum, 8 * h), bh = shfl_from(hi, 8 * h);
                     long long bc = shfl_from(cnt, 8 * h);
                     if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
-                        dd[0] += bs;
-                        c[u] += bc;
-                        dd[1] = bh > dd[1] ? bh : dd[1];
+                        a_sum += bs;
+                        a_count += bc;
+                        a_hi = bh > a_hi ? bh : a_hi;
                     }
                 }
             }
+        }
+        if (lane != 0)
+            continue;
+        if (u == 0) {
+            c[0] = (int64_t)a_n;
+            d[0] = a_mean, d[1] = a_m2, d[2] = a_lo, d[3] = a_hi;
+        } else if (u <= W * T) {
+            double *dd = d + 4 + 3 * (u - 1);
+            c[u] = a_count;
+            dd[0] = a_sum, dd[1] = a_service, dd[2] = a_hi;
+        } else {
+            double *dd = d + 4 + 3 * W * T + 2 * (u - 1 - W * T);
+            c[u] = a_count;
+            dd[0] = a_sum, dd[1] = a_hi;
         }
     }
 }
