@@ -216,7 +216,7 @@ static int check_problem(const cap_mc_problem *p, const cap_mc_options *o, char 
 typedef struct {
     cap_mc_model model;
     double *sigma, *half_var, *chol, *scales, *penalty_hours, *availability, *delivery_coef,
-        *spare_capacity, *price_hours;
+        *delivery_avail, *spare_capacity, *price_hours;
     int64_t *provider_threshold, *offering_threshold, *delivery_start, *recourse_start;
     int *offering_provider, *delivery_offering, *priority, *recourse_offering;
     cap_mc_recourse_entry *recourse_entry;
@@ -226,6 +226,7 @@ static void model_release(model_owner *mo)
 {
     free(mo->sigma), free(mo->half_var), free(mo->chol), free(mo->scales);
     free(mo->penalty_hours), free(mo->availability), free(mo->delivery_coef);
+    free(mo->delivery_avail);
     free(mo->spare_capacity), free(mo->price_hours), free(mo->provider_threshold);
     free(mo->offering_threshold), free(mo->delivery_start), free(mo->recourse_start);
     free(mo->offering_provider), free(mo->delivery_offering), free(mo->priority);
@@ -400,6 +401,7 @@ static int model_build(model_owner *mo, const cap_mc_problem *p, const cap_mc_op
                         if (pass == 1) {
                             mo->delivery_offering[nnz] = i;
                             mo->delivery_coef[nnz] = coef;
+                            mo->delivery_avail[nnz] = coef * mo->availability[i];
                         }
                         nnz++;
                     }
@@ -409,7 +411,8 @@ static int model_build(model_owner *mo, const cap_mc_problem *p, const cap_mc_op
         if (pass == 0) {
             mo->delivery_offering = zalloc((size_t)nnz, sizeof(int));
             mo->delivery_coef = zalloc((size_t)nnz, sizeof(double));
-            if (!mo->delivery_offering || !mo->delivery_coef)
+            mo->delivery_avail = zalloc((size_t)nnz, sizeof(double));
+            if (!mo->delivery_offering || !mo->delivery_coef || !mo->delivery_avail)
                 return -1;
         }
     }
@@ -426,6 +429,7 @@ static int model_build(model_owner *mo, const cap_mc_problem *p, const cap_mc_op
     m->delivery_start = mo->delivery_start;
     m->delivery_offering = mo->delivery_offering;
     m->delivery_coef = mo->delivery_coef;
+    m->delivery_avail = mo->delivery_avail;
     m->thr = p->thr;
     m->spare_capacity = mo->spare_capacity;
     m->price_hours = mo->price_hours;

@@ -717,13 +717,61 @@ __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
     }
 }
 
-/* Pass 2's copies: the costs in one selection bin, kept in sample order (cub's select). */
+/* Sub-bins of one selection bin: CAP_CUDA_SUB_BINS equal parts of [lo, lo + SUB_BINS /
+ * inv] (the bin's least and greatest cost); monotone in x, as the bins are, so the values of
+ * sub-bin j are above those of every sub-bin before it, and an order statistic of the bin is
+ * one of the sub-bin holding its rank. */
+#define CAP_CUDA_SUB_BINS 2048
+#define CAP_CUDA_SUB_MIN  8192 /* a wanted bin of more values is refined */
+
+static __device__ int cap_mc_sub_bin(double x, double lo, double inv)
+{
+    double f = (x - lo) * inv;
+    return f >= (double)(CAP_CUDA_SUB_BINS - 1) ? CAP_CUDA_SUB_BINS - 1 : (f > 0.0 ? (int)f : 0);
+}
+
+/* The wanted bins to refine (id) and their sub-bins' scales, passed by value. */
+typedef struct {
+    cap_mc_id_set bins;
+    double lo[CAP_MC_SEL_WANTED], inv[CAP_MC_SEL_WANTED];
+} cap_mc_sub_set;
+
+/* counts[j * CAP_CUDA_SUB_BINS + b]: costs of bin set.id[j] in its sub-bin b. */
+__global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
+    cap_mc_select_sub_kernel(const double *a, int64_t n, double lo, double inv_width,
+                             cap_mc_sub_set set, unsigned long long *counts)
+{
+    __shared__ unsigned int local[(CAP_MC_SEL_WANTED - 1) * CAP_CUDA_SUB_BINS];
+    int slots = set.bins.count * CAP_CUDA_SUB_BINS;
+    for (int b = threadIdx.x; b < slots; b += blockDim.x)
+        local[b] = 0u;
+    __syncthreads();
+    int64_t step = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
+        double x = a[i];
+        long long bin = (long long)cap_mc_select_bin(x, lo, inv_width);
+        for (int j = 0; j < set.bins.count; j++)
+            if (bin == set.bins.id[j])
+                atomicAdd(&local[j * CAP_CUDA_SUB_BINS + cap_mc_sub_bin(x, set.lo[j], set.inv[j])],
+                          1u);
+    }
+    __syncthreads();
+    for (int b = threadIdx.x; b < slots; b += blockDim.x)
+        if (local[b])
+            atomicAdd(&counts[b], (unsigned long long)local[b]);
+}
+
+/* Pass 2's copies: the costs in one selection bin (in one of its sub-bins when sub >= 0),
+ * kept in sample order (cub's select). */
 struct cap_mc_in_bin {
     double lo, inv_width;
     int64_t bin;
+    int sub;
+    double sub_lo, sub_inv;
     __device__ bool operator()(const double &x) const
     {
-        return cap_mc_select_bin(x, lo, inv_width) == bin;
+        return cap_mc_select_bin(x, lo, inv_width) == bin &&
+               (sub < 0 || cap_mc_sub_bin(x, sub_lo, sub_inv) == sub);
     }
 };
 
@@ -815,6 +863,7 @@ static int upload_model(cuda_state *st, const cap_mc_model *h, char *error, int 
     UP(delivery_start, T * W + 1);
     UP(delivery_offering, nnz);
     UP(delivery_coef, nnz);
+    UP(delivery_avail, nnz);
     UP(thr, W * O);
     UP(spare_capacity, O * T);
     UP(price_hours, O * T);
@@ -1272,7 +1321,9 @@ typedef struct {
     int *selected;                       /* device: cub's count */
     void *temp;                          /* device: cub's scratch */
     size_t temp_bytes;
+    unsigned long long *sub_counts;  /* device: sub-bin counts of the refined bins */
     unsigned long long *host_counts; /* [CAP_MC_SELECT_BINS + hbins] */
+    unsigned long long *host_sub;    /* the sub-bin counts */
     int64_t *total;
     cap_mc_ksum *host_above;
     double *values[CAP_MC_SEL_WANTED];
@@ -1282,8 +1333,8 @@ typedef struct {
 static void select_scratch_free(select_scratch *x)
 {
     cudaFree(x->counts), cudaFree(x->coarse), cudaFree(x->above), cudaFree(x->out);
-    cudaFree(x->selected), cudaFree(x->temp);
-    free(x->host_counts), free(x->total), free(x->host_above);
+    cudaFree(x->selected), cudaFree(x->temp), cudaFree(x->sub_counts);
+    free(x->host_counts), free(x->total), free(x->host_above), free(x->host_sub);
     for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
         free(x->values[w]);
 }
@@ -1297,11 +1348,10 @@ static cudaError_t select_alloc(select_scratch *x, void **p, size_t bytes)
     return status;
 }
 
-/* The len costs of a[0, n) in selection bin `bin`, in sample order, into host `out`. */
-static int gather_bin(select_scratch *x, const double *a, int64_t n, const cap_mc_select *sel,
-                      int64_t bin, int64_t len, double *out, char *error, int error_size)
+/* The len costs of a[0, n) that in_bin takes, in sample order, into host `out`. */
+static int gather_bin(select_scratch *x, const double *a, int64_t n, cap_mc_in_bin in_bin,
+                      int64_t len, double *out, char *error, int error_size)
 {
-    cap_mc_in_bin in_bin = {sel->lo, sel->inv_width, bin};
     int64_t got = 0;
     for (int64_t first = 0; first < n; first += CAP_CUDA_SELECT_SEGMENT) {
         int items =
@@ -1425,19 +1475,70 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
                                                                   wanted, x->counts);
     CAP_CUDA_CHECK(cudaGetLastError());
     CAP_CUDA_CHECK(cudaMemcpy(range, x->counts, sizeof range, cudaMemcpyDeviceToHost));
-    int64_t widest = 1;
+    cap_mc_in_bin take[CAP_MC_SEL_WANTED];
+    cap_mc_sub_set sub;
+    memset(&sub, 0, sizeof sub);
     for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
         sel.constant[w] = range[2 * slot[w]] == range[2 * slot[w] + 1];
         sel.value[w] = cap_mc_order_value(range[2 * slot[w]]);
+        take[w] = {sel.lo, sel.inv_width, sel.bin[w], -1, 0.0, 0.0};
+        /* a large bin read for its order statistic only (not the tail's, whose top CVaR95
+         * sums): only the sub-bin holding the rank is copied */
+        if (w != CAP_MC_SEL_TAIL && !sel.constant[w] && sel.len[w] > CAP_CUDA_SUB_MIN &&
+            sel.bin[w] != sel.bin[CAP_MC_SEL_TAIL]) {
+            int before = sub.bins.count, j = id_set_slot(&sub.bins, sel.bin[w]);
+            if (j == before) {
+                double least = sel.value[w];
+                double most = cap_mc_order_value(range[2 * slot[w] + 1]);
+                sub.lo[j] = least;
+                sub.inv[j] = (double)CAP_CUDA_SUB_BINS / (most - least);
+            }
+            take[w].sub = j; /* for now: the slot; the sub-bin below */
+        }
+    }
+    if (sub.bins.count > 0) {
+        size_t slots = (size_t)sub.bins.count * CAP_CUDA_SUB_BINS;
+        CAP_CUDA_CHECK(select_alloc(x, (void **)&x->sub_counts, slots * sizeof *x->sub_counts));
+        CAP_CUDA_CHECK(cudaMemset(x->sub_counts, 0, slots * sizeof *x->sub_counts));
+        cap_mc_select_sub_kernel<<<grid, CAP_CUDA_SELECT_THREADS>>>(a, n, sel.lo, sel.inv_width,
+                                                                    sub, x->sub_counts);
+        CAP_CUDA_CHECK(cudaGetLastError());
+        x->host_sub = (unsigned long long *)malloc(slots * sizeof *x->host_sub);
+        if (!x->host_sub) {
+            x->short_of_memory = true;
+            return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error,
+                                 error_size);
+        }
+        const unsigned long long *host_sub = x->host_sub;
+        CAP_CUDA_CHECK(cudaMemcpy(x->host_sub, x->sub_counts, slots * sizeof *x->sub_counts,
+                                  cudaMemcpyDeviceToHost));
+        for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
+            if (take[w].sub < 0)
+                continue;
+            int j = take[w].sub, b = 0;
+            const unsigned long long *c = host_sub + (size_t)j * CAP_CUDA_SUB_BINS;
+            int64_t seen = 0, total = 0, want = sel.rank[w] - sel.below[w];
+            for (int f = 0; f < CAP_CUDA_SUB_BINS; f++)
+                total += (int64_t)c[f];
+            if (total != sel.len[w])
+                return cap_cuda_fail("the sub-bin counts disagree with the bin's",
+                                     "select_on_device", __FILE__, __LINE__, error, error_size);
+            while (seen + (int64_t)c[b] <= want)
+                seen += (int64_t)c[b++];
+            take[w] = {sel.lo, sel.inv_width, sel.bin[w], b, sub.lo[j], sub.inv[j]};
+            sel.below[w] += seen; /* finish selects rank - below among len values */
+            sel.len[w] = (int64_t)c[b];
+        }
+    }
+    int64_t widest = 1;
+    for (int w = 0; w < CAP_MC_SEL_WANTED; w++)
         if (!sel.constant[w])
             widest = sel.len[w] > widest ? sel.len[w] : widest;
-    }
     CAP_CUDA_CHECK(select_alloc(x, (void **)&x->out, (size_t)widest * sizeof(double)));
     CAP_CUDA_CHECK(select_alloc(x, (void **)&x->selected, sizeof(int)));
     int most_items = (int)(n < CAP_CUDA_SELECT_SEGMENT ? n : CAP_CUDA_SELECT_SEGMENT);
-    cap_mc_in_bin any = {sel.lo, sel.inv_width, 0};
     CAP_CUDA_CHECK(
-        cub::DeviceSelect::If(NULL, x->temp_bytes, a, x->out, x->selected, most_items, any));
+        cub::DeviceSelect::If(NULL, x->temp_bytes, a, x->out, x->selected, most_items, take[0]));
     CAP_CUDA_CHECK(select_alloc(x, &x->temp, x->temp_bytes > 0 ? x->temp_bytes : 1));
     for (int w = 0; w < CAP_MC_SEL_WANTED; w++) {
         if (sel.constant[w])
@@ -1448,15 +1549,14 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
             return cap_cuda_fail("out of host memory", "malloc", __FILE__, __LINE__, error,
                                  error_size);
         }
-        int same = 0; /* each wanted bin crosses once; a later w sharing it copies it */
-        while (slot[same] != slot[w])
+        int same = 0; /* each set of values crosses once; a later w taking it copies it */
+        while (sel.constant[same] || take[same].bin != take[w].bin || take[same].sub != take[w].sub)
             same++;
         if (same < w) {
             memcpy(x->values[w], x->values[same], (size_t)sel.len[w] * sizeof(double));
             continue;
         }
-        int status =
-            gather_bin(x, a, n, &sel, sel.bin[w], sel.len[w], x->values[w], error, error_size);
+        int status = gather_bin(x, a, n, take[w], sel.len[w], x->values[w], error, error_size);
         if (status != CAP_MC_OK)
             return status;
     }

@@ -83,6 +83,8 @@ typedef struct {
     const int64_t *delivery_start;     /* [T*W+1] CSR over (t,w): offerings that deliver */
     const int *delivery_offering;      /* [nnz] */
     const double *delivery_coef;       /* [nnz] thr[w,o] * plan[t,w,o] */
+    const double *delivery_avail;      /* [nnz] delivery_coef * availability[o] (the product
+                                          cap_mc_deliver makes while o is up) */
     const double *thr;                 /* [W*O] */
     const double *spare_capacity;      /* [O*T] capacity - planned if recourse_ok, else 0 */
     const double *price_hours;         /* [O*T] price * hours */
@@ -756,12 +758,6 @@ CAP_MC_HD void cap_mc_bits_clear(uint32_t *words, int stride, int count)
         words[i * stride] = 0u;
 }
 
-/* Availability of offering o this period: as cap_mc_draw_outages leaves row A[o]. */
-CAP_MC_HD double cap_mc_path_avail(const cap_mc_model *m, const uint32_t *up, int stride, int o)
-{
-    return cap_mc_bit(up, stride, o) ? m->availability[o] : 0.0;
-}
-
 /* Multipliers of period t: 1 at t = 0, then the correlated shocks (cap_mc_draw_normals,
  * cap_mc_correlate, cap_mc_apply_shocks). z_w is summed into work[w] as pairs arrive. */
 CAP_MC_HD void cap_mc_path_demand(const cap_mc_model *m, cap_mc_path p, uint64_t sample, int t)
@@ -804,35 +800,41 @@ CAP_MC_HD void cap_mc_path_demand(const cap_mc_model *m, cap_mc_path p, uint64_t
             mult[w * st] *= cap_mc_exp(m->sigma[w] * z[w * st] - m->half_var[w]);
 }
 
-/* Outage bits of period t, from the words cap_mc_draw_outages compares. */
+/* Outage bits of period t, from the words cap_mc_draw_outages compares. Each bit word is
+ * built in a register and stored once (groups of 4 never cross a word). */
 CAP_MC_HD void cap_mc_path_outages(const cap_mc_model *m, cap_mc_path p, uint64_t sample, int t)
 {
     int st = p.stride;
     uint32_t *up = p.bits, *down = cap_mc_path_down(m, p);
-    cap_mc_bits_clear(down, st, cap_mc_path_down_words(m));
-    cap_mc_bits_clear(up, st, cap_mc_path_up_words(m));
-    for (int g = 0; g < m->provider_rows; g += 4) {
-        const int64_t *thr = m->provider_threshold + g;
-        if ((thr[0] | thr[1] | thr[2] | thr[3]) == 0)
-            continue;
-        philox4x32_ctr_t r =
-            cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_PROVIDER, (uint32_t)(g / 4));
-        for (int q = 0; q < 4; q++)
-            if ((int64_t)r.v[q] < thr[q])
-                cap_mc_bit_set(down, st, g + q);
-    }
-    for (int g = 0; g < m->offering_rows; g += 4) {
-        const int64_t *thr = m->offering_threshold + g;
-        bool drawn = (thr[0] | thr[1] | thr[2] | thr[3]) != 0;
-        philox4x32_ctr_t r = {{0u, 0u, 0u, 0u}};
-        if (drawn)
-            r = cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_OFFERING, (uint32_t)(g / 4));
-        for (int q = 0; q < 4; q++) {
-            bool out = (drawn && (int64_t)r.v[q] < thr[q]) ||
-                       cap_mc_bit(down, st, m->offering_provider[g + q]);
-            if (!out)
-                cap_mc_bit_set(up, st, g + q);
+    for (int w0 = 0; w0 < m->provider_rows; w0 += 32) {
+        uint32_t word = 0u;
+        for (int g = w0; g < w0 + 32 && g < m->provider_rows; g += 4) {
+            const int64_t *thr = m->provider_threshold + g;
+            if ((thr[0] | thr[1] | thr[2] | thr[3]) == 0)
+                continue;
+            philox4x32_ctr_t r =
+                cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_PROVIDER, (uint32_t)(g / 4));
+            for (int q = 0; q < 4; q++)
+                word |= (uint32_t)((int64_t)r.v[q] < thr[q]) << ((g + q) & 31);
         }
+        down[(w0 >> 5) * st] = word;
+    }
+    for (int w0 = 0; w0 < m->offering_rows; w0 += 32) {
+        uint32_t word = 0u;
+        for (int g = w0; g < w0 + 32 && g < m->offering_rows; g += 4) {
+            const int64_t *thr = m->offering_threshold + g;
+            bool drawn = (thr[0] | thr[1] | thr[2] | thr[3]) != 0;
+            philox4x32_ctr_t r = {{0u, 0u, 0u, 0u}};
+            if (drawn)
+                r = cap_mc_philox(m, sample, (uint32_t)t, CAP_MC_STREAM_OFFERING,
+                                  (uint32_t)(g / 4));
+            for (int q = 0; q < 4; q++) {
+                bool out = (drawn && (int64_t)r.v[q] < thr[q]) ||
+                           cap_mc_bit(down, st, m->offering_provider[g + q]);
+                word |= (uint32_t)!out << ((g + q) & 31);
+            }
+        }
+        up[(w0 >> 5) * st] = word;
     }
 }
 
@@ -909,9 +911,9 @@ CAP_MC_HD void cap_mc_simulate_path(const cap_mc_model *m, cap_mc_path p, cap_mc
         for (int w = 0; w < W; w++) {
             int64_t begin = m->delivery_start[t * W + w], end = m->delivery_start[t * W + w + 1];
             double delivered = 0.0;
-            for (int64_t e = begin; e < end; e++)
-                delivered +=
-                    m->delivery_coef[e] * cap_mc_path_avail(m, up, st, m->delivery_offering[e]);
+            for (int64_t e = begin; e < end; e++) /* an offering out adds coef * 0 = +0 */
+                if (cap_mc_bit(up, st, m->delivery_offering[e]))
+                    delivered += m->delivery_avail[e];
             double gap = cap_mc_demanded(mult[w * st], m->demand[w * T + t], scale) - delivered;
             work[w * st] = gap > 0.0 ? gap : 0.0;
             some_short = some_short || gap > 0.0;
