@@ -230,23 +230,25 @@ enum { CAP_WS_SHARED = 0, CAP_WS_BLOCK, CAP_WS_CHUNK };
 
 /* One thread per sample, every scale in turn (mc_sample.h, cap_mc_simulate_path). Records
  * go to the chunk-wide lane arrays, the rows kept for the run in place (rec.split). A block's slice
- * of `ws` holds (state + O) doubles a thread, item i of thread j at i * blockDim + j. */
-template <int PLACE>
+ * of `ws` holds (state + O) doubles a thread, item i of thread j at i * THREADS + j. THREADS
+ * (the block size, the state's stride) is a constant so that the indexing of the state
+ * compiles to shifts and immediate offsets. */
+template <int PLACE, int THREADS>
 __global__ void __launch_bounds__(CAP_CUDA_THREADS, CAP_CUDA_PATH_MIN_BLOCKS)
     cap_mc_path_kernel(cap_mc_model m, double *ws, cap_mc_rec_out rec, int lanes,
                        uint64_t first_sample)
 {
     extern __shared__ double shared_ws[];
-    int lane = blockIdx.x * blockDim.x + threadIdx.x;
+    int lane = blockIdx.x * THREADS + threadIdx.x;
     if (lane >= lanes)
         return;
-    int64_t threads = blockDim.x, state = cap_mc_path_doubles(&m);
+    int64_t threads = THREADS, state = cap_mc_path_doubles(&m);
     double *slice = ws + (int64_t)blockIdx.x * (state + m.offering_count) * threads;
     double *base = PLACE == CAP_WS_SHARED ? shared_ws : slice;
     double *spare = PLACE == CAP_WS_SHARED ? slice : slice + state * threads;
     uint32_t *bits = PLACE == CAP_WS_SHARED ? (uint32_t *)(base + cap_mc_path_x_rows(&m) * threads)
                                             : (uint32_t *)shared_ws;
-    cap_mc_path p = {base + threadIdx.x, bits + threadIdx.x, spare + threadIdx.x, (int)threads};
+    cap_mc_path p = {base + threadIdx.x, bits + threadIdx.x, spare + threadIdx.x, THREADS};
     rec.rec += lane, rec.kept += lane;
     for (int k = 0; k < m.scale_count; k++)
         cap_mc_simulate_path(&m, p, rec, first_sample + (uint64_t)lane, k);
@@ -963,10 +965,15 @@ static const double *chunk_row(const cuda_state *st, int64_t first, int64_t row,
     return cap_mc_rec_at(chunk_records(st, first), row);
 }
 
-static cap_path_kernel_fn path_kernel(int place)
+static cap_path_kernel_fn path_kernel(int place, int threads)
 {
-    return place == CAP_WS_SHARED ? cap_mc_path_kernel<CAP_WS_SHARED>
-                                  : cap_mc_path_kernel<CAP_WS_BLOCK>;
+    if (place == CAP_WS_SHARED)
+        return threads == 128  ? cap_mc_path_kernel<CAP_WS_SHARED, 128>
+               : threads == 64 ? cap_mc_path_kernel<CAP_WS_SHARED, 64>
+                               : cap_mc_path_kernel<CAP_WS_SHARED, 32>;
+    return threads == 128  ? cap_mc_path_kernel<CAP_WS_BLOCK, 128>
+           : threads == 64 ? cap_mc_path_kernel<CAP_WS_BLOCK, 64>
+                           : cap_mc_path_kernel<CAP_WS_BLOCK, 32>;
 }
 
 static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error, int error_size)
@@ -977,7 +984,7 @@ static int simulate_fused(cuda_state *st, int lanes, uint64_t first, char *error
         cap_mc_lanes_kernel<<<grid, threads>>>(st->model, st->ws, st->rec, st->stride, lanes,
                                                first);
     else
-        path_kernel(st->place)<<<grid, threads, st->fused_smem>>>(
+        path_kernel(st->place, (int)threads)<<<grid, threads, st->fused_smem>>>(
             st->model, st->ws, chunk_records(st, (int64_t)first), lanes, first);
     CAP_CUDA_CHECK(cudaGetLastError());
     return CAP_MC_OK;
@@ -1015,7 +1022,7 @@ static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
                      st->model.offering_count, bytes, limit);
         return CAP_MC_ERR_BACKEND;
     }
-    CAP_CUDA_CHECK(cudaFuncSetAttribute(path_kernel(CAP_WS_BLOCK),
+    CAP_CUDA_CHECK(cudaFuncSetAttribute(path_kernel(CAP_WS_BLOCK, threads),
                                         cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
     st->place = CAP_WS_BLOCK;
     st->fused_threads = threads;
@@ -1023,26 +1030,35 @@ static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
     return CAP_MC_OK;
 }
 
-static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
-                               int error_size)
+/* host: the model as the host holds it (st->model holds device pointers) */
+static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, const cap_mc_model *host,
+                               char *error, int error_size)
 {
     st->place = CAP_WS_CHUNK;
     st->fused_threads = CAP_CUDA_THREADS;
     st->fused_smem = 0;
     if (st->variant == CAP_MC_CUDA_FUSED_CHUNK)
         return CAP_MC_OK;
+    if (!cap_mc_path_fits(host)) { /* beyond 2^31 delivery or recourse entries */
+        if (error && error_size > 0)
+            snprintf(
+                error, (size_t)error_size,
+                "mc: the CUDA backend indexes the plan's delivery and recourse lists with 32-bit "
+                "integers, and this model has more than 2^31 entries (use --backend cpu)");
+        return CAP_MC_ERR_BACKEND;
+    }
     if (st->variant == CAP_MC_CUDA_FUSED_BLOCK)
         return block_layout(st, prop, error, error_size);
-    cap_path_kernel_fn kernel = path_kernel(CAP_WS_SHARED);
     size_t per_thread = (size_t)cap_mc_path_doubles(&st->model) * sizeof(double);
     size_t limit = prop->sharedMemPerBlockOptin;
-    CAP_CUDA_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit));
     int best_warps = 0, best_threads = 0;
     for (int threads = 128; threads >= 32; threads /= 2) {
         size_t bytes = per_thread * (size_t)threads;
         if (bytes > limit)
             continue;
+        cap_path_kernel_fn kernel = path_kernel(CAP_WS_SHARED, threads);
+        CAP_CUDA_CHECK(
+            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit));
         int blocks = 0;
         CAP_CUDA_CHECK(
             cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, threads, bytes));
@@ -1687,7 +1703,7 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
             return status;
         snprintf(b->device, sizeof b->device, "%s (gemm, device %d)", prop.name, st->device);
     } else {
-        if ((status = choose_fused_layout(st, &prop, error, error_size)) != CAP_MC_OK)
+        if ((status = choose_fused_layout(st, &prop, model, error, error_size)) != CAP_MC_OK)
             return status;
         static const char *const places[] = {"shared", "block", "chunk"};
         snprintf(b->device, sizeof b->device, "%s (fused %s/%d, device %d)", prop.name,
