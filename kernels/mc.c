@@ -181,6 +181,14 @@ static int check_problem(const cap_mc_problem *p, const cap_mc_options *o, char 
     CHECK(p->thr, (int64_t)W * O, 0.0, big, false);
     CHECK(p->plan, (int64_t)T * W * O, 0.0, big, false);
 #undef CHECK
+    /* the delivery coefficients thr * plan (and so thr * plan * availability) stay finite */
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t w = 0; w < W; w++)
+            for (int64_t i = 0; i < O; i++)
+                if (!isfinite(p->thr[w * O + i] * p->plan[(t * W + w) * O + i]))
+                    return fail(error, error_size, CAP_MC_ERR_INPUT,
+                                "mc: thr[%lld] * plan[%lld] overflows", (long long)(w * O + i),
+                                (long long)((t * W + w) * O + i));
     if (!isfinite(p->plan_cost))
         return fail(error, error_size, CAP_MC_ERR_INPUT, "mc: plan_cost is not finite");
     if (P > 0 && O > 0 && !p->offering_provider)

@@ -123,7 +123,7 @@ static void run_batch(const cap_mc_model *m, const cap_mc_job *job, double *ws, 
 {
     cap_mc_lanes l = {ws, rec,   CAP_MC_CPU_LANES,      CAP_MC_CPU_LANES,
                       0,  lanes, (uint64_t)first_sample};
-    if (cpu_path_driver && cap_mc_path_fits(m))
+    if (cpu_path_driver)
         simulate_paths(m, ws, rec, lanes, first_sample);
     else
         cap_mc_simulate(m, l);

@@ -719,17 +719,22 @@ __global__ void __launch_bounds__(CAP_CUDA_SELECT_THREADS)
     }
 }
 
-/* Sub-bins of one selection bin: CAP_CUDA_SUB_BINS equal parts of [lo, lo + SUB_BINS /
- * inv] (the bin's least and greatest cost); monotone in x, as the bins are, so the values of
- * sub-bin j are above those of every sub-bin before it, and an order statistic of the bin is
- * one of the sub-bin holding its rank. */
+/* Sub-bins of one selection bin whose least cost is lo: sub-bin 0 holds lo alone (ties: a
+ * plan that covers most samples gives many of them the same least cost, and an order
+ * statistic that falls among them needs no copy), sub-bins 1 .. CAP_CUDA_SUB_BINS - 1 are
+ * equal parts of (lo, greatest cost] (inv = their count over the width). Monotone in x, as
+ * the bins are, so the values of sub-bin j are above those of every sub-bin before it, and an
+ * order statistic of the bin is one of the sub-bin holding its rank. */
 #define CAP_CUDA_SUB_BINS 2048
 #define CAP_CUDA_SUB_MIN  8192 /* a wanted bin of more values is refined */
 
 static __device__ int cap_mc_sub_bin(double x, double lo, double inv)
 {
+    if (__double_as_longlong(x) == __double_as_longlong(lo)) /* bits: -0 is not +0 */
+        return 0;
     double f = (x - lo) * inv;
-    return f >= (double)(CAP_CUDA_SUB_BINS - 1) ? CAP_CUDA_SUB_BINS - 1 : (f > 0.0 ? (int)f : 0);
+    return 1 +
+           (f >= (double)(CAP_CUDA_SUB_BINS - 2) ? CAP_CUDA_SUB_BINS - 2 : (f > 0.0 ? (int)f : 0));
 }
 
 /* The wanted bins to refine (id) and their sub-bins' scales, passed by value. */
@@ -1036,23 +1041,14 @@ static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
     return CAP_MC_OK;
 }
 
-/* host: the model as the host holds it (st->model holds device pointers) */
-static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, const cap_mc_model *host,
-                               char *error, int error_size)
+static int choose_fused_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
+                               int error_size)
 {
     st->place = CAP_WS_CHUNK;
     st->fused_threads = CAP_CUDA_THREADS;
     st->fused_smem = 0;
     if (st->variant == CAP_MC_CUDA_FUSED_CHUNK)
         return CAP_MC_OK;
-    if (!cap_mc_path_fits(host)) { /* beyond 2^31 delivery or recourse entries */
-        if (error && error_size > 0)
-            snprintf(
-                error, (size_t)error_size,
-                "mc: the CUDA backend indexes the plan's delivery and recourse lists with 32-bit "
-                "integers, and this model has more than 2^31 entries (use --backend cpu)");
-        return CAP_MC_ERR_BACKEND;
-    }
     if (st->variant == CAP_MC_CUDA_FUSED_BLOCK)
         return block_layout(st, prop, error, error_size);
     size_t per_thread = (size_t)cap_mc_path_doubles(&st->model) * sizeof(double);
@@ -1565,7 +1561,7 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
                 double least = sel.value[w];
                 double most = cap_mc_order_value(range[2 * slot[w] + 1]);
                 sub.lo[j] = least;
-                sub.inv[j] = (double)CAP_CUDA_SUB_BINS / (most - least);
+                sub.inv[j] = (double)(CAP_CUDA_SUB_BINS - 1) / (most - least);
             }
             take[w].sub = j; /* for now: the slot; the sub-bin below */
         }
@@ -1602,6 +1598,8 @@ static int select_on_device(select_scratch *x, const double *a, int64_t n, doubl
             take[w] = {sel.lo, sel.inv_width, sel.bin[w], b, sub.lo[j], sub.inv[j]};
             sel.below[w] += seen; /* finish selects rank - below among len values */
             sel.len[w] = (int64_t)c[b];
+            if (b == 0) /* among the copies of the bin's least cost */
+                sel.constant[w] = true, sel.value[w] = sub.lo[j];
         }
     }
     int64_t widest = 1;
@@ -1761,7 +1759,7 @@ static int cuda_setup(cap_mc_backend *b, cuda_state *st, const cap_mc_model *mod
             return status;
         snprintf(b->device, sizeof b->device, "%s (gemm, device %d)", prop.name, st->device);
     } else {
-        if ((status = choose_fused_layout(st, &prop, model, error, error_size)) != CAP_MC_OK)
+        if ((status = choose_fused_layout(st, &prop, error, error_size)) != CAP_MC_OK)
             return status;
         static const char *const places[] = {"shared", "block", "chunk"};
         snprintf(b->device, sizeof b->device, "%s (fused %s/%d, device %d)", prop.name,

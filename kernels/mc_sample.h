@@ -725,14 +725,6 @@ CAP_MC_HD int64_t cap_mc_path_doubles(const cap_mc_model *m)
     return cap_mc_path_x_rows(m) + (cap_mc_path_words(m) + 1) / 2;
 }
 
-/* Whether the path driver takes the model: it walks the delivery and recourse lists with int
- * indices (two fewer instructions a step on a GPU than int64_t). */
-CAP_MC_HD bool cap_mc_path_fits(const cap_mc_model *m)
-{
-    int64_t last = (int64_t)m->workload_count * m->period_count;
-    return m->delivery_start[last] <= 2147483647 && m->recourse_start[last] <= 2147483647;
-}
-
 /* The bit rows, in order: offerings up, providers down, offerings visited, workloads short,
  * offerings spent (no spare capacity left this period). */
 CAP_MC_HD uint32_t *cap_mc_path_down(const cap_mc_model *m, cap_mc_path p)
@@ -887,7 +879,7 @@ CAP_MC_HD void cap_mc_path_recourse(const cap_mc_model *m, cap_mc_path p, int t,
     for (int i = 0; i < W; i++) {
         int w = m->priority[i];
         double left = left_row[w * st];
-        /* int: the lists hold fewer than 2^31 entries (cap_mc_path_fits) */
+        /* int: the lists hold at most T*W*O < 2^31 entries (check_problem) */
         int begin = (int)m->recourse_start[t * W + w], end = (int)m->recourse_start[t * W + w + 1];
         for (int e = begin; e < end && left > 0.0; e++)
             cap_mc_path_step(p, up, visited, spent, m->recourse_offering[e], m->recourse_entry + e,

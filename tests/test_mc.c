@@ -620,8 +620,10 @@ Test(mc, binned_exact_quantiles_match_a_sort)
 
 /* The device's selection (cap_mc_cuda_cost_quantiles) against a sort for the quantiles and
  * against the host's selection bit for bit (CVaR95: the same sums in the same order), on
- * heavy-tailed costs, on costs that take three values only (bins of a million ties) and on
- * one repeated value. */
+ * heavy-tailed costs, on costs that take three values only (bins of a million ties), on
+ * one repeated value, and on costs of which 3 in 5 are the least (a plan that covers most
+ * samples: the 5th and 50th percentiles fall among the ties of a bin that holds other costs
+ * too, which the device counts apart). */
 Test(mc, cuda_cost_quantiles_match_the_host)
 {
     if (cap_mc_cuda_device_count() == 0) {
@@ -631,14 +633,16 @@ Test(mc, cuda_cost_quantiles_match_the_host)
     }
     const int64_t sizes[] = {1, 7, 4097, 100003, 3 * 1048576 + 17};
     uint64_t state = 777;
-    for (int kind = 0; kind < 3; kind++)
+    for (int kind = 0; kind < 4; kind++)
         for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
             int64_t n = sizes[z];
             double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
             cr_assert(a && sorted);
             heavy_tailed_costs(a, n, &state);
-            for (int64_t i = 0; kind > 0 && i < n; i++)
+            for (int64_t i = 0; kind == 1 || kind == 2 ? i < n : 0; i++)
                 a[i] = kind == 1 ? 1e9 * (double)(1 + (int64_t)(a[i] / 1e9) % 3) : 2.5e9;
+            for (int64_t i = 0; kind == 3 && i < n; i++)
+                a[i] = i % 5 < 3 ? 3e8 : 3e8 + fmax(a[i] - 3.7e8, 1.0); /* some just above */
             memcpy(sorted, a, (size_t)n * sizeof *a);
             qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
             double lo = sorted[0], hi = sorted[n - 1];
@@ -930,6 +934,13 @@ Test(mc, bad_input_is_an_input_error)
     bad.p.offering_provider = bad.offering_provider;
     bad.offering_provider[2] = 3;
     cr_expect_eq(cap_mc_run(&bad.p, &o, &r, error, sizeof error), CAP_MC_ERR_INPUT);
+    cr_expect_null(r);
+    /* each factor finite, their product (the delivery coefficient) not */
+    lognormal_problem(&pb, 10.0, 0.1, 1.0);
+    pb.thr[0] = 1e200;
+    *plan_at(&pb, 1, 0, 0) = 1e200;
+    cr_expect_eq(cap_mc_run(&pb.p, &o, &r, error, sizeof error), CAP_MC_ERR_INPUT);
+    cr_expect(strstr(error, "overflows") != NULL, "message: %s", error);
     cr_expect_null(r);
 }
 
