@@ -4,9 +4,11 @@
 #
 #   scripts/gpu-run.sh BUILD_DIR OUT_DIR [STAGE...]
 #
-# BUILD_DIR is a CUDA build (cmake -DCAPPLAN_CUDA=ON); its test binary reads data from the
-# source tree it was configured in, so when that path does not exist here it is made a
-# link to this checkout. Libraries missing on the GPU machine come from
+# BUILD_DIR is a CUDA build (cmake -DCAPPLAN_CUDA=ON), or the lean copy of one that
+# scripts/gpu-carry.sh makes when the build folder is too large to carry; its test binary
+# reads data from the source tree it was configured in and runs `capplan` from the folder
+# it was built in, so when those paths do not exist here they are made links to this
+# checkout and to BUILD_DIR. Libraries missing on the GPU machine come from
 # .gpu/ (../shared/tools/gpu-bundle). Stages (default: all, in this order):
 #   info       nvidia-smi, cores, `capplan devices`
 #   tests      the whole Criterion suite (CUDA tests included), then mc/* alone
@@ -31,6 +33,12 @@ export PATH=/usr/local/cuda/bin:$PATH
 source_dir=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
 if [ -n "$source_dir" ] && [ ! -e "$source_dir/CMakeLists.txt" ]; then
     mkdir -p "$(dirname "$source_dir")" && ln -sfn "$root" "$source_dir"
+fi
+binary_dir=$(sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$build/CMakeCache.txt")
+if [ -n "$binary_dir" ] && [ ! -e "$binary_dir" ]; then
+    mkdir -p "$(dirname "$binary_dir")" && ln -sfn "$build" "$binary_dir"
+elif [ -n "$binary_dir" ] && [ ! -e "$binary_dir/capplan" ]; then
+    echo "gpu-run.sh: $binary_dir has no capplan: the tests that run it will fail" >&2
 fi
 python=$(command -v python3)
 scenario=scenarios/openai-multicloud-2026.yaml
