@@ -565,65 +565,81 @@ static void heavy_tailed_costs(double *a, int64_t n, uint64_t *state)
     }
 }
 
+/* Kinds of costs: 0 heavy-tailed; 1 three in five at the least (the 5th and 50th
+ * percentiles fall among ties of a bin that holds other costs too); 2 one in 25 at the least
+ * and about half just above it, in the same bin (the percentiles fall past the ties, which
+ * the selection leaves out). */
+static void tied_costs(double *a, int64_t n, int kind, uint64_t *state)
+{
+    heavy_tailed_costs(a, n, state);
+    for (int64_t i = 0; kind == 1 && i < n; i++)
+        a[i] = i % 5 < 3 ? 3e8 : 3e8 + fmax(a[i] - 3.7e8, 1.0);
+    for (int64_t i = 0; kind == 2 && i < n; i++)
+        a[i] = i % 25 == 0  ? 1000.0
+               : i % 2 == 0 ? 1000.0 + 1e-6 * (double)(1 + i % 7)
+                            : 1000.0 + a[i];
+}
+
 Test(mc, binned_exact_quantiles_match_a_sort)
 {
     const int64_t sizes[] = {1, 2, 7, 100, 100003, 3 * 1048576 + 17};
     uint64_t state = 12345;
-    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
-        int64_t n = sizes[z];
-        double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
-        cr_assert(a && sorted);
-        heavy_tailed_costs(a, n, &state);
-        memcpy(sorted, a, (size_t)n * sizeof *a);
-        qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
-        double lo = sorted[0], hi = sorted[n - 1];
-        const int pct[4] = {5, 50, 95, 99};
-        double want[4];
-        for (int q = 0; q < 4; q++) { /* the ceil(qN)-th smallest */
-            int64_t k = (n * pct[q] + 99) / 100;
-            want[q] = sorted[(k < 1 ? 1 : k) - 1];
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+            int64_t n = sizes[z];
+            double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
+            cr_assert(a && sorted);
+            tied_costs(a, n, kind, &state);
+            memcpy(sorted, a, (size_t)n * sizeof *a);
+            qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
+            double lo = sorted[0], hi = sorted[n - 1];
+            const int pct[4] = {5, 50, 95, 99};
+            double want[4];
+            for (int q = 0; q < 4; q++) { /* the ceil(qN)-th smallest */
+                int64_t k = (n * pct[q] + 99) / 100;
+                want[q] = sorted[(k < 1 ? 1 : k) - 1];
+            }
+            int64_t worst = (n * 5 + 99) / 100;
+            long double tail = 0.0L;
+            for (int64_t i = n - worst; i < n; i++)
+                tail += sorted[i];
+            double cvar = (double)(tail / (long double)worst);
+            int64_t coarse[10] = {0};
+            double inv = hi > lo ? 10.0 / (hi - lo) : 0.0;
+            for (int64_t i = 0; i < n; i++) {
+                int64_t b = cap_mc_bin(a[i], lo, inv, 10);
+                coarse[b < 0 ? 0 : b]++;
+            }
+            cap_mc_scale_result r[2];
+            int64_t hist[2][10];
+            for (int t = 0; t < 2; t++) {
+                memset(&r[t], 0, sizeof r[t]);
+                memset(hist[t], 0, sizeof hist[t]);
+                r[t].histogram = hist[t], r[t].histogram_bins = 10;
+                cr_assert_eq(cap_mc_cost_quantiles_binned(a, n, lo, hi, t ? 4 : 1, &r[t]), 0);
+                const cap_mc_cost_stats *c = &r[t].cost;
+                const double got[4] = {c->p5, c->p50, c->p95, c->p99};
+                for (int q = 0; q < 4; q++)
+                    cr_expect_eq(got[q], want[q], "kind %d n %lld p%d: %.17g vs %.17g", kind,
+                                 (long long)n, pct[q], got[q], want[q]);
+                cr_expect(fabs(c->cvar95 - cvar) <= 1e-13 * fabs(cvar),
+                          "kind %d n %lld cvar %.17g vs %.17g", kind, (long long)n, c->cvar95,
+                          cvar);
+                cr_expect(c->quantiles_exact);
+                for (int b = 0; b < 10; b++)
+                    cr_expect_eq(hist[t][b], coarse[b], "n %lld bin %d", (long long)n, b);
+            }
+            cr_expect(memcmp(&r[0].cost, &r[1].cost, sizeof r[0].cost) == 0,
+                      "kind %d n %lld: 1 and 4 threads differ", kind, (long long)n);
+            free(a), free(sorted);
         }
-        int64_t worst = (n * 5 + 99) / 100;
-        long double tail = 0.0L;
-        for (int64_t i = n - worst; i < n; i++)
-            tail += sorted[i];
-        double cvar = (double)(tail / (long double)worst);
-        int64_t coarse[10] = {0};
-        double inv = hi > lo ? 10.0 / (hi - lo) : 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            int64_t b = cap_mc_bin(a[i], lo, inv, 10);
-            coarse[b < 0 ? 0 : b]++;
-        }
-        cap_mc_scale_result r[2];
-        int64_t hist[2][10];
-        for (int t = 0; t < 2; t++) {
-            memset(&r[t], 0, sizeof r[t]);
-            memset(hist[t], 0, sizeof hist[t]);
-            r[t].histogram = hist[t], r[t].histogram_bins = 10;
-            cr_assert_eq(cap_mc_cost_quantiles_binned(a, n, lo, hi, t ? 4 : 1, &r[t]), 0);
-            const cap_mc_cost_stats *c = &r[t].cost;
-            const double got[4] = {c->p5, c->p50, c->p95, c->p99};
-            for (int q = 0; q < 4; q++)
-                cr_expect_eq(got[q], want[q], "n %lld p%d: %.17g vs %.17g", (long long)n, pct[q],
-                             got[q], want[q]);
-            cr_expect(fabs(c->cvar95 - cvar) <= 1e-13 * fabs(cvar), "n %lld cvar %.17g vs %.17g",
-                      (long long)n, c->cvar95, cvar);
-            cr_expect(c->quantiles_exact);
-            for (int b = 0; b < 10; b++)
-                cr_expect_eq(hist[t][b], coarse[b], "n %lld bin %d", (long long)n, b);
-        }
-        cr_expect(memcmp(&r[0].cost, &r[1].cost, sizeof r[0].cost) == 0,
-                  "n %lld: 1 and 4 threads differ", (long long)n);
-        free(a), free(sorted);
-    }
 }
 
 /* The device's selection (cap_mc_cuda_cost_quantiles) against a sort for the quantiles and
  * against the host's selection bit for bit (CVaR95: the same sums in the same order), on
  * heavy-tailed costs, on costs that take three values only (bins of a million ties), on
- * one repeated value, and on costs of which 3 in 5 are the least (a plan that covers most
- * samples: the 5th and 50th percentiles fall among the ties of a bin that holds other costs
- * too, which the device counts apart). */
+ * one repeated value, and on tied_costs' kinds 1 and 2 (ties at the least cost of a bin that
+ * holds other costs too, which the device counts apart). */
 Test(mc, cuda_cost_quantiles_match_the_host)
 {
     if (cap_mc_cuda_device_count() == 0) {
@@ -633,16 +649,14 @@ Test(mc, cuda_cost_quantiles_match_the_host)
     }
     const int64_t sizes[] = {1, 7, 4097, 100003, 3 * 1048576 + 17};
     uint64_t state = 777;
-    for (int kind = 0; kind < 4; kind++)
+    for (int kind = 0; kind < 5; kind++)
         for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
             int64_t n = sizes[z];
             double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
             cr_assert(a && sorted);
-            heavy_tailed_costs(a, n, &state);
+            tied_costs(a, n, kind >= 3 ? kind - 2 : 0, &state);
             for (int64_t i = 0; kind == 1 || kind == 2 ? i < n : 0; i++)
                 a[i] = kind == 1 ? 1e9 * (double)(1 + (int64_t)(a[i] / 1e9) % 3) : 2.5e9;
-            for (int64_t i = 0; kind == 3 && i < n; i++)
-                a[i] = i % 5 < 3 ? 3e8 : 3e8 + fmax(a[i] - 3.7e8, 1.0); /* some just above */
             memcpy(sorted, a, (size_t)n * sizeof *a);
             qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
             double lo = sorted[0], hi = sorted[n - 1];
