@@ -449,10 +449,8 @@ static cap_status write_outputs(const compare_args *args, const cap_scenario *s,
     cap_status rc = cap_outset_begin(&set, args->out_dir, diag);
     if (rc == CAP_OK)
         rc = write_csv(&set, s, rows, count, diag);
-    /* A plot gnuplot fails to draw is an error, but the table is published all the same. */
     cap_status plot_rc = rc == CAP_OK && args->plots ? write_plot(&set, rows, count, diag) : CAP_OK;
-    rc = cap_outset_finish(&set, rc, compare_outputs, diag);
-    return rc != CAP_OK ? rc : plot_rc;
+    return cap_outset_finish(&set, rc, plot_rc, compare_outputs, diag);
 }
 
 static int compare_run(const compare_args *args, const cap_scenario *s, const bool *masks,

@@ -321,7 +321,7 @@ static int batch_summary(const plan_args *args, const batch_item *items, int cou
         }
         rc = cap_outfile_commit(&out, &diag);
     }
-    rc = cap_outset_finish(&set, rc, NULL, &diag);
+    rc = cap_outset_finish(&set, rc, CAP_OK, NULL, &diag);
     cap_diag_print(&diag, stderr);
     cap_diag_free(&diag);
     return rc;

@@ -454,11 +454,9 @@ static cap_status write_outputs(const sensitivity_args *args, const cap_scenario
         rc = write_csv(&set, "price_ranges.csv", write_offerings_csv, s, r, diag);
     if (rc == CAP_OK)
         rc = cap_report_write_json(&set, "sensitivity.json", root, diag);
-    /* A plot gnuplot fails to draw is an error, but the tables are published all the same. */
     cap_status plot_rc =
         rc == CAP_OK && args->plots && r->bar_count > 0 ? tornado_plot(&set, r, diag) : CAP_OK;
-    rc = cap_outset_finish(&set, rc, sensitivity_outputs, diag);
-    return rc != CAP_OK ? rc : plot_rc;
+    return cap_outset_finish(&set, rc, plot_rc, sensitivity_outputs, diag);
 }
 
 /* ---- terminal tables ------------------------------------------------------------------ */

@@ -293,10 +293,8 @@ static cap_status write_outputs(const sweep_args *args, const cap_sweep_result *
     cap_status rc = cap_outset_begin(&set, args->out_dir, diag);
     if (rc == CAP_OK)
         rc = write_file(&set, "sweep.csv", write_csv, &args->sweep, r, diag);
-    /* A plot gnuplot fails to draw is an error, but the table is published all the same. */
     cap_status plot_rc = rc == CAP_OK && args->plots ? write_plot(args, &set, r, diag) : CAP_OK;
-    rc = cap_outset_finish(&set, rc, sweep_outputs, diag);
-    return rc != CAP_OK ? rc : plot_rc;
+    return cap_outset_finish(&set, rc, plot_rc, sweep_outputs, diag);
 }
 
 static int column_width(const cap_sweep_axis *axis)

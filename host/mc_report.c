@@ -276,8 +276,6 @@ cap_status cap_mc_report_write(const char *dir, const cap_scenario *s, const cap
         rc = write_shortfall(&set, s, main, diag);
     if (rc == CAP_OK && result->scale_count > 1)
         rc = write_sweep(&set, s, result, diag);
-    /* A plot gnuplot fails to draw is an error, but the data are published all the same. */
     cap_status plot_rc = rc == CAP_OK && plots ? draw_plots(&set, s, result, diag) : CAP_OK;
-    rc = cap_outset_finish(&set, rc, simulate_outputs, diag);
-    return rc != CAP_OK ? rc : plot_rc;
+    return cap_outset_finish(&set, rc, plot_rc, simulate_outputs, diag);
 }

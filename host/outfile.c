@@ -408,13 +408,15 @@ void cap_outset_discard(cap_outset *set)
     exclusive_leave();
 }
 
-cap_status cap_outset_finish(cap_outset *set, cap_status rc, const char *const *owned,
-                             cap_diag *diag)
+cap_status cap_outset_finish(cap_outset *set, cap_status rc, cap_status plot_rc,
+                             const char *const *owned, cap_diag *diag)
 {
-    if (rc == CAP_OK)
-        return cap_outset_publish(set, owned, diag);
-    cap_outset_discard(set);
-    return rc;
+    if (rc != CAP_OK) {
+        cap_outset_discard(set);
+        return rc;
+    }
+    rc = cap_outset_publish(set, owned, diag);
+    return rc != CAP_OK ? rc : plot_rc;
 }
 
 int cap_infile_open(const char *path, struct stat *info)

@@ -77,9 +77,11 @@ cap_status cap_outset_publish(cap_outset *set, const char *const *owned, cap_dia
  * was. Safe after publish. */
 void cap_outset_discard(cap_outset *set);
 
-/* Publishes when rc is CAP_OK, discards otherwise; returns rc or publish's status. */
-cap_status cap_outset_finish(cap_outset *set, cap_status rc, const char *const *owned,
-                             cap_diag *diag);
+/* Publishes when rc is CAP_OK, discards otherwise. Returns rc, or publish's status when that
+ * fails, or else plot_rc: a plot gnuplot failed to draw is an error, but the data are
+ * published all the same. */
+cap_status cap_outset_finish(cap_outset *set, cap_status rc, cap_status plot_rc,
+                             const char *const *owned, cap_diag *diag);
 
 /* For the SIGINT/SIGTERM handler (async-signal-safe): stops a tracked child and removes
  * every temporary file this process still has open or held, then returns true: the handler

@@ -364,5 +364,5 @@ cap_status cap_report_write(const char *dir, const cap_scenario *s, const cap_pl
         rc = cap_report_write_json(&set, "summary.json", summary, diag);
         json_decref(summary);
     }
-    return cap_outset_finish(&set, rc, plan_outputs, diag);
+    return cap_outset_finish(&set, rc, CAP_OK, plan_outputs, diag);
 }

@@ -408,15 +408,25 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
         double a_n = 0.0, a_mean = 0.0, a_m2 = 0.0, a_sum = 0.0, a_service = 0.0;
         double a_lo = 0x1.fffffffffffffp+1023, a_hi = u == 0 ? -0x1.fffffffffffffp+1023 : 0.0;
         long long a_count = 0;
+        /* the unit's rows: the cost; a (w,t)'s shortfall and multiplier; a w's unmet hours and
+         * whether it fell short */
+        bool period = u >= 1 && u <= W * T;
+        int w = (int)(period ? (u - 1) / T : u - 1 - W * T), t = period ? (int)((u - 1) % T) : 0;
+        const double *x = cap_mc_rec_at(rec, u == 0   ? cap_mc_rec_cost(&m, k)
+                                             : period ? cap_mc_rec_short(&m, k, w, t)
+                                                      : cap_mc_rec_unmet(&m, k, w));
+        const double *y = u == 0   ? NULL
+                          : period ? cap_mc_rec_at(rec, cap_mc_rec_mult(&m, w, t))
+                                   : cap_mc_rec_at(rec, cap_mc_rec_any(&m, k, w));
+        double demand = period ? m.demand[w * T + t] : 0.0, scale = m.scales[k];
         for (int b0 = begin; b0 < end; b0 += CAP_CUDA_REDUCE_BATCHES * CAP_MC_CPU_LANES) {
             int mb = b0 + g * CAP_MC_CPU_LANES; /* this group's batch */
             int mb1 = mb + CAP_MC_CPU_LANES < end ? mb + CAP_MC_CPU_LANES : end;
+            double v[CAP_CUDA_WAY_SAMPLES];
+            load_way(x, mb + q, mb1, v);
             if (u == 0) {
-                const double *x = cap_mc_rec_at(rec, cap_mc_rec_cost(&m, k));
                 double n = 0.0, mean = 0.0, m2 = 0.0;
                 double lo = 0x1.fffffffffffffp+1023, hi = -0x1.fffffffffffffp+1023;
-                double v[CAP_CUDA_WAY_SAMPLES];
-                load_way(x, mb + q, mb1, v);
 #pragma unroll
                 for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
                     if (mb + q + 8 * i < mb1)
@@ -438,59 +448,33 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
                         a_hi = bhi > a_hi ? bhi : a_hi;
                     }
                 }
-            } else if (u <= W * T) {
-                int w = (int)((u - 1) / T), t = (int)((u - 1) % T);
-                const double *x = cap_mc_rec_at(rec, cap_mc_rec_short(&m, k, w, t));
-                const double *mult = cap_mc_rec_at(rec, cap_mc_rec_mult(&m, w, t));
-                double demand = m.demand[w * T + t], scale = m.scales[k];
-                double sum = 0.0, service = 0.0, hi = 0.0;
-                int64_t count = 0;
-                double v[CAP_CUDA_WAY_SAMPLES], f[CAP_CUDA_WAY_SAMPLES];
-                load_way(x, mb + q, mb1, v);
-                load_way(mult, mb + q, mb1, f);
+                continue;
+            }
+            double f[CAP_CUDA_WAY_SAMPLES], sum = 0.0, service = 0.0, hi = 0.0;
+            int64_t count = 0;
+            load_way(y, mb + q, mb1, f);
 #pragma unroll
-                for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
-                    if (mb + q + 8 * i < mb1)
-                        cap_mc_period_step(v[i], cap_mc_demanded(f[i], demand, scale), &count, &sum,
-                                           &service, &hi);
-                sum = tree_sum8(sum, q), service = tree_sum8(service, q);
-                hi = group_max(hi);
-                long long cnt = group_sum((long long)count);
-                for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
-                    double bs = shfl_from(sum, 8 * h), bv = shfl_from(service, 8 * h);
-                    double bh = shfl_from(hi, 8 * h);
-                    long long bc = shfl_from(cnt, 8 * h);
-                    if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
-                        a_sum += bs;
-                        a_service += bv;
-                        a_count += bc;
-                        a_hi = bh > a_hi ? bh : a_hi;
-                    }
-                }
-            } else {
-                int w = (int)(u - 1 - W * T);
-                const double *x = cap_mc_rec_at(rec, cap_mc_rec_unmet(&m, k, w));
-                const double *any = cap_mc_rec_at(rec, cap_mc_rec_any(&m, k, w));
-                double sum = 0.0, hi = 0.0;
-                int64_t count = 0;
-                double v[CAP_CUDA_WAY_SAMPLES], f[CAP_CUDA_WAY_SAMPLES];
-                load_way(x, mb + q, mb1, v);
-                load_way(any, mb + q, mb1, f);
-#pragma unroll
-                for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++)
-                    if (mb + q + 8 * i < mb1)
-                        cap_mc_workload_step(v[i], f[i], &count, &sum, &hi);
-                sum = tree_sum8(sum, q);
-                hi = group_max(hi);
-                long long cnt = group_sum((long long)count);
-                for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
-                    double bs = shfl_from(sum, 8 * h), bh = shfl_from(hi, 8 * h);
-                    long long bc = shfl_from(cnt, 8 * h);
-                    if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
-                        a_sum += bs;
-                        a_count += bc;
-                        a_hi = bh > a_hi ? bh : a_hi;
-                    }
+            for (int i = 0; i < CAP_CUDA_WAY_SAMPLES; i++) {
+                if (mb + q + 8 * i >= mb1)
+                    continue;
+                if (period)
+                    cap_mc_period_step(v[i], cap_mc_demanded(f[i], demand, scale), &count, &sum,
+                                       &service, &hi);
+                else
+                    cap_mc_workload_step(v[i], f[i], &count, &sum, &hi);
+            }
+            sum = tree_sum8(sum, q), service = tree_sum8(service, q); /* service: periods' */
+            hi = group_max(hi);
+            long long cnt = group_sum((long long)count);
+            for (int h = 0; h < CAP_CUDA_REDUCE_BATCHES; h++) {
+                double bs = shfl_from(sum, 8 * h), bv = shfl_from(service, 8 * h);
+                double bh = shfl_from(hi, 8 * h);
+                long long bc = shfl_from(cnt, 8 * h);
+                if (lane == 0 && b0 + h * CAP_MC_CPU_LANES < end) {
+                    a_sum += bs;
+                    a_service += bv;
+                    a_count += bc;
+                    a_hi = bh > a_hi ? bh : a_hi;
                 }
             }
         }
@@ -499,12 +483,12 @@ __global__ void cap_mc_reduce_kernel(cap_mc_model m, cap_mc_rec_out rec, int lan
         if (u == 0) {
             c[0] = (int64_t)a_n;
             d[0] = a_mean, d[1] = a_m2, d[2] = a_lo, d[3] = a_hi;
-        } else if (u <= W * T) {
+        } else if (period) {
             double *dd = d + 4 + 3 * (u - 1);
             c[u] = a_count;
             dd[0] = a_sum, dd[1] = a_service, dd[2] = a_hi;
         } else {
-            double *dd = d + 4 + 3 * W * T + 2 * (u - 1 - W * T);
+            double *dd = d + 4 + 3 * W * T + 2 * w;
             c[u] = a_count;
             dd[0] = a_sum, dd[1] = a_hi;
         }

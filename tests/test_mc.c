@@ -567,8 +567,8 @@ static void heavy_tailed_costs(double *a, int64_t n, uint64_t *state)
 
 /* Kinds of costs: 0 heavy-tailed; 1 three in five at the least (the 5th and 50th
  * percentiles fall among ties of a bin that holds other costs too); 2 one in 25 at the least
- * and about half just above it, in the same bin (the percentiles fall past the ties, which
- * the selection leaves out). */
+ * and about half just above it, in the same bin (the percentiles fall past the ties); 3 three
+ * values only (bins of a million ties); 4 one repeated value. */
 static void tied_costs(double *a, int64_t n, int kind, uint64_t *state)
 {
     heavy_tailed_costs(a, n, state);
@@ -578,6 +578,10 @@ static void tied_costs(double *a, int64_t n, int kind, uint64_t *state)
         a[i] = i % 25 == 0  ? 1000.0
                : i % 2 == 0 ? 1000.0 + 1e-6 * (double)(1 + i % 7)
                             : 1000.0 + a[i];
+    for (int64_t i = 0; kind == 3 && i < n; i++)
+        a[i] = 1e9 * (double)(1 + (int64_t)(a[i] / 1e9) % 3);
+    for (int64_t i = 0; kind == 4 && i < n; i++)
+        a[i] = 2.5e9;
 }
 
 Test(mc, binned_exact_quantiles_match_a_sort)
@@ -654,9 +658,8 @@ Test(mc, cuda_cost_quantiles_match_the_host)
             int64_t n = sizes[z];
             double *a = malloc((size_t)n * sizeof *a), *sorted = malloc((size_t)n * sizeof *a);
             cr_assert(a && sorted);
-            tied_costs(a, n, kind >= 3 ? kind - 2 : 0, &state);
-            for (int64_t i = 0; kind == 1 || kind == 2 ? i < n : 0; i++)
-                a[i] = kind == 1 ? 1e9 * (double)(1 + (int64_t)(a[i] / 1e9) % 3) : 2.5e9;
+            static const int kinds[] = {0, 3, 4, 1, 2}; /* the order this test draws them in */
+            tied_costs(a, n, kinds[kind], &state);
             memcpy(sorted, a, (size_t)n * sizeof *a);
             qsort(sorted, (size_t)n, sizeof *sorted, compare_doubles);
             double lo = sorted[0], hi = sorted[n - 1];

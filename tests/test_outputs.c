@@ -433,6 +433,24 @@ Test(outputs, nothing_is_written_outside_out)
     sandbox_close(&box);
 }
 
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *out = fopen(path, "w");
+    cr_assert_not_null(out, "cannot create %s", path);
+    fputs(text, out);
+    cr_assert_eq(fclose(out), 0);
+}
+
+/* Hard demand 500 H100e against capacity 100: infeasible. */
+static const char hard_yaml[] =
+    "version: 1\nname: hard\nperiods: [{id: q1, hours: 100}]\naccelerators: [{id: H100}]\n"
+    "providers: [{id: p}]\nregions: [{id: r, provider: p, geo: us}]\n"
+    "offerings:\n  - {id: o, region: r, accelerator: H100, pricing: on_demand, price: 1, "
+    "capacity: 100}\n"
+    "workloads:\n  - {id: w, demand: 500, throughput: {H100: 1}}\n";
+
 /* A batch's summary row for a scenario with no plan leaves the cost cells empty (zeros would
  * read as a free plan). ok.yaml: demand 50 H100e on an offering at 1 USD/h, 2 periods of 100
  * h: 1 * 100 * 50 * 2 = 10,000 USD. hard.yaml: hard demand 500 H100e against capacity 100,
@@ -442,17 +460,7 @@ Test(outputs, batch_summary_leaves_costs_of_unplanned_scenarios_empty)
     sandbox box;
     sandbox_open(&box);
     write_scenario(box.work, "ok.yaml", "ok", "w");
-    char path[400];
-    snprintf(path, sizeof path, "%s/hard.yaml", box.work);
-    FILE *out = fopen(path, "w");
-    cr_assert_not_null(out);
-    fputs("version: 1\nname: hard\nperiods: [{id: q1, hours: 100}]\naccelerators: [{id: H100}]\n"
-          "providers: [{id: p}]\nregions: [{id: r, provider: p, geo: us}]\n"
-          "offerings:\n  - {id: o, region: r, accelerator: H100, pricing: on_demand, price: 1, "
-          "capacity: 100}\n"
-          "workloads:\n  - {id: w, demand: 500, throughput: {H100: 1}}\n",
-          out);
-    cr_assert_eq(fclose(out), 0);
+    write_text(box.work, "hard.yaml", hard_yaml);
     char *plan[] = {"capplan", "plan", "ok.yaml", "hard.yaml", "--quiet", "--out", "batch", NULL};
     cr_assert_eq(run_to_end(box.work, box.log, plan), 3);
     char csv_path[400];
@@ -472,16 +480,6 @@ static bool exists(const char *dir, const char *name)
     char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return access(path, F_OK) == 0;
-}
-
-static void write_text(const char *dir, const char *name, const char *text)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *out = fopen(path, "w");
-    cr_assert_not_null(out, "cannot create %s", path);
-    fputs(text, out);
-    cr_assert_eq(fclose(out), 0);
 }
 
 static char *read_in(const char *dir, const char *name)
@@ -546,13 +544,7 @@ Test(outputs, infeasible_rerun_removes_the_earlier_plan)
     sandbox box;
     sandbox_open(&box);
     write_scenario(box.work, "ok.yaml", "ok", "w");
-    write_text(box.work, "hard.yaml",
-               "version: 1\nname: hard\nperiods: [{id: q1, hours: 100}]\n"
-               "accelerators: [{id: H100}]\nproviders: [{id: p}]\n"
-               "regions: [{id: r, provider: p, geo: us}]\n"
-               "offerings:\n  - {id: o, region: r, accelerator: H100, pricing: on_demand, "
-               "price: 1, capacity: 100}\n"
-               "workloads:\n  - {id: w, demand: 500, throughput: {H100: 1}}\n");
+    write_text(box.work, "hard.yaml", hard_yaml);
     char out[400];
     snprintf(out, sizeof out, "%s/out", box.work);
     char *first[] = {"capplan", "plan", "ok.yaml", "--quiet", "--out", "out", NULL};
