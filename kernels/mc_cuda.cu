@@ -1000,7 +1000,9 @@ static size_t path_bit_bytes(const cap_mc_model *m, int threads)
 
 /* BLOCK: the state in the block's slice of `ws`, its bit words in shared memory (a bit is
  * tested at every recourse step: in device memory each test waited on a load), with as many
- * threads a block (128, 64, 32) as the words allow. */
+ * threads a block (128, 64, 32) as the words allow. When even 32 threads' words do not fit
+ * (some 19,000 offerings on an H100) the layout is CHUNK, whose words live in device memory,
+ * unless the BLOCK variant was asked for by name: that is an error. */
 static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error, int error_size)
 {
     size_t limit = prop->sharedMemPerBlockOptin;
@@ -1008,12 +1010,13 @@ static int block_layout(cuda_state *st, const cudaDeviceProp *prop, char *error,
     while (threads > 32 && path_bit_bytes(&st->model, threads) > limit)
         threads /= 2;
     size_t bytes = path_bit_bytes(&st->model, threads);
-    if (bytes > limit) { /* some 19,000 offerings on an H100: --backend auto takes the CPU */
+    if (bytes > limit) {
+        if (st->variant != CAP_MC_CUDA_FUSED_BLOCK)
+            return CAP_MC_OK; /* CHUNK, as choose_fused_layout set it */
         if (error && error_size > 0)
             snprintf(error, (size_t)error_size,
-                     "mc: the CUDA backend holds a sample's bit words in shared memory, and %d "
-                     "offerings need %zu bytes a block of 32 threads, more than the device's %zu "
-                     "(use --backend cpu)",
+                     "mc: the BLOCK layout holds a sample's bit words in shared memory, and %d "
+                     "offerings need %zu bytes a block of 32 threads, more than the device's %zu",
                      st->model.offering_count, bytes, limit);
         return CAP_MC_ERR_BACKEND;
     }

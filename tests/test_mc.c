@@ -906,6 +906,38 @@ Test(mc, cuda_matches_cpu)
     cap_mc_result_free(gemm_hist);
 }
 
+/* A model whose bit words exceed the shared memory of a block of 32 (some 19,000 offerings
+ * on an H100) runs with the chunk layout by default; the block layout, asked for by name,
+ * declines it. Either way nothing differs from the CPU. */
+Test(mc, cuda_wide_model_takes_the_chunk_layout)
+{
+    if (cap_mc_cuda_device_count() == 0) {
+        cr_skip_test("no CUDA device: %s",
+                     cap_mc_cuda_compiled() ? "no GPU or driver found" : "built without CUDA");
+        return;
+    }
+    big_problem b;
+    big_problem_make(&b, 2, 24000, 3, 2, 77, false, true);
+    cap_mc_options o = cpu_options(4096 + 19);
+    o.threads = 0;
+    o.recourse = CAP_MC_RECOURSE_GREEDY;
+    cap_mc_result *cpu = run_problem(&b.p, &o);
+    o.backend = CAP_MC_BACKEND_CUDA;
+    cap_mc_result *gpu = run_problem(&b.p, &o);
+    cr_expect_str_eq(gpu->backend, "cuda");
+    cr_expect(strstr(gpu->device, "chunk") != NULL, "layout: %s", gpu->device);
+    expect_results_match(cpu, gpu, 1e-12, 2.0, gpu->device);
+    o.cuda_variant = CAP_MC_CUDA_FUSED_BLOCK;
+    cap_mc_result *r = NULL;
+    char error[256] = "";
+    cr_expect_eq(cap_mc_run(&b.p, &o, &r, error, sizeof error), CAP_MC_ERR_BACKEND);
+    cr_expect_null(r);
+    cr_expect(strstr(error, "shared memory") != NULL, "message: %s", error);
+    cap_mc_result_free(cpu);
+    cap_mc_result_free(gpu);
+    big_problem_free(&b);
+}
+
 /* ---- errors and options ---------------------------------------------------------------------- */
 
 Test(mc, cuda_backend_without_device_is_a_backend_error)
