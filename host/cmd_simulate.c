@@ -21,6 +21,7 @@
 #include "plan.h"
 #include "plan_csv.h"
 #include "scenario_load.h"
+#include "sweep.h"
 
 static const char simulate_usage[] =
     "usage: capplan simulate SCENARIO [options]\n"
@@ -62,7 +63,7 @@ typedef struct {
     int scale_count;
 } simulate_args;
 
-/* "A:B:STEP" -> A, A+STEP, ..., B (inclusive, to rounding). */
+/* "A:B:STEP" -> A, A+STEP, ..., B (inclusive; cap_range_value). */
 static bool parse_scales(const char *text, simulate_args *args)
 {
     double from, to, step;
@@ -88,7 +89,7 @@ static bool parse_scales(const char *text, simulate_args *args)
     if (!args->scales)
         return false;
     for (int i = 0; i < args->scale_count; i++)
-        args->scales[i] = from + i * step;
+        args->scales[i] = cap_range_value(from, to, step, i, args->scale_count);
     return true;
 }
 

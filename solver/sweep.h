@@ -62,6 +62,12 @@ typedef struct {
     double *values;
 } cap_sweep_axis;
 
+/* Value i of a range A:B:STEP as its user wrote it: from + i * step, rounded to 12
+ * significant digits when that moves it by less than step / 1e9 (0.1:1.3:0.3 reaches 1,
+ * not 0.9999999999999999, and 0.9:1.3:0.1 gives 1.2, not 1.2000000000000002); the last
+ * value lands on `to` when the steps reach it. */
+double cap_range_value(double from, double to, double step, int i, int count);
+
 /* Parses "TARGET.FIELD=A:B:STEP" (or =xA:B:STEP, or one value) against `scenario`, checking
  * that every value gives a valid scenario. Returns CAP_OK or CAP_ERR_INPUT with one clear
  * message in `diag` (an unknown target names the valid ids). */

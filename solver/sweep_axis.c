@@ -495,11 +495,20 @@ static bool parse_values(const char *text, cap_sweep_axis *axis, cap_diag *diag)
         return false;
     }
     for (int i = 0; i < axis->value_count; i++)
-        axis->values[i] = from + i * step;
-    /* Land exactly on B when the steps reach it, so end points match a plan run of B. */
-    if (fabs(axis->values[axis->value_count - 1] - to) <= 1e-9 * step)
-        axis->values[axis->value_count - 1] = to;
+        axis->values[i] = cap_range_value(from, to, step, i, axis->value_count);
     return true;
+}
+
+double cap_range_value(double from, double to, double step, int i, int count)
+{
+    double value = from + i * step;
+    /* Land exactly on B when the steps reach it, so end points match a plan run of B. */
+    if (i == count - 1 && fabs(value - to) <= 1e-9 * step)
+        return to;
+    char text[32];
+    snprintf(text, sizeof text, "%.12g", value);
+    double rounded = strtod(text, NULL);
+    return fabs(rounded - value) <= 1e-9 * step ? rounded : value;
 }
 
 /* Values that make no sense on this target, independent of the numbers. */

@@ -537,6 +537,33 @@ Test(outputs, rerun_removes_what_it_did_not_write)
     sandbox_close(&box);
 }
 
+/* --demand-scale 0.1:1.3:0.3 reaches 1 (0.1 + 3 * 0.3 is 0.9999999999999999 in binary):
+ * mc.json's headline statistics are the 1.0 run's, and every scale is the decimal written. */
+Test(outputs, demand_sweep_scales_are_the_values_written)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "s.yaml", "s", "w");
+    char *args[] = {"capplan",     "simulate", "s.yaml",     "--samples", "4096", "--demand-scale",
+                    "0.1:1.3:0.3", "--quiet",  "--no-plots", "--out",     "out",  NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, args), 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/out/mc.json", box.work);
+    json_error_t error;
+    json_t *root = json_load_file(path, 0, &error);
+    cr_assert_not_null(root, "%s: %s", path, error.text);
+    cr_expect_eq(json_number_value(json_object_get(root, "scale")), 1.0);
+    json_t *sweep = json_object_get(root, "sweep");
+    static const char *const written[] = {"0.1", "0.4", "0.7", "1", "1.3"};
+    cr_assert_eq(json_array_size(sweep), 5);
+    for (size_t i = 0; i < 5; i++) {
+        double scale = json_number_value(json_object_get(json_array_get(sweep, i), "scale"));
+        cr_expect_eq(scale, strtod(written[i], NULL), "scale %zu: %.17g", i, scale);
+    }
+    json_decref(root);
+    sandbox_close(&box);
+}
+
 /* A plan, then an infeasible scenario planned into the same --out: exit 3, and summary.json
  * says infeasible with no plan.csv beside it (the first run's would read as this one's). */
 Test(outputs, infeasible_rerun_removes_the_earlier_plan)

@@ -167,7 +167,17 @@ Test(sweep, parse_ranges_and_targets)
     cr_assert(axis.scale);
     cr_assert_eq(axis.value_count, 11);
     cr_assert_eq(axis.values[10], 1.5, "the last value must be B exactly");
+    /* the values a user wrote, not their binary sums: 0.5 + 7 * 0.1 = 1.2000000000000002 */
+    for (int i = 0; i < 11; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "%.1f", 0.5 + 0.1 * i);
+        cr_expect_eq(axis.values[i], strtod(text, NULL), "value %d: %.17g", i, axis.values[i]);
+    }
     cap_sweep_axis_free(&axis);
+    /* steps that do not reach B, and the rounding kept away from distinct close values */
+    cr_expect_eq(cap_range_value(0.1, 1.35, 0.3, 3, 5), 1.0);
+    cr_expect_eq(cap_range_value(0.1, 1.35, 0.3, 4, 5), 1.3);
+    cr_expect_eq(cap_range_value(1.0, 2.0, 1e-13, 1, 2), 1.0 + 1e-13);
     parse_ok(s, "region:a.price=2.5", &axis);
     cr_assert_eq(axis.kind, CAP_TARGET_REGION);
     cr_assert(!axis.scale);
