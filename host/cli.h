@@ -26,6 +26,10 @@ extern volatile int cap_interrupt_polled;
 bool cap_parse_double(const char *option, const char *text, double *value);
 bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t hi, int64_t *value);
 
+/* A seed: decimal digits, 0 to CAP_SEED_MAX, read exactly (not through a double, which
+ * rounds above 2^53); or a message on stderr. */
+bool cap_parse_seed(const char *option, const char *text, uint64_t *value);
+
 /* The solve options of every command that takes --integer: -i/--integer, --mip-gap G,
  * --time-limit S and --node-limit N. CAP_MIP_LONG_OPTIONS lists their getopt_long entries
  * (-i is 'i'; the others have the codes below); the optstring still names "i". */

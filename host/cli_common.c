@@ -39,6 +39,22 @@ bool cap_parse_int64(const char *option, const char *text, int64_t lo, int64_t h
     return true;
 }
 
+bool cap_parse_seed(const char *option, const char *text, uint64_t *value)
+{
+    bool digits = text[0] != '\0' && strlen(text) <= 20;
+    for (const char *c = text; digits && *c; c++)
+        digits = *c >= '0' && *c <= '9';
+    errno = 0;
+    unsigned long long v = digits ? strtoull(text, NULL, 10) : 0;
+    if (!digits || errno != 0 || v > CAP_SEED_MAX) {
+        fprintf(stderr, "capplan: %s: '%s' must be a whole number from 0 to %llu\n", option, text,
+                (unsigned long long)CAP_SEED_MAX);
+        return false;
+    }
+    *value = (uint64_t)v;
+    return true;
+}
+
 /* A finite number >= 0, or a message on stderr. */
 static bool parse_nonnegative(const char *option, const char *text, double *value)
 {

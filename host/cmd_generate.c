@@ -87,9 +87,8 @@ int cap_cmd_generate(int argc, char **argv)
             *(c == 'w' ? &g.workloads : c == 'o' ? &g.offerings : &g.periods) = (int)n;
             break;
         case 's':
-            if (!cap_parse_int64("--seed", optarg, 0, INT64_MAX, &n))
+            if (!cap_parse_seed("--seed", optarg, &g.seed))
                 return 2;
-            g.seed = (uint64_t)n;
             break;
         case 'O':
             out_path = optarg;

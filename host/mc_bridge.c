@@ -132,7 +132,7 @@ int cap_mc_cli_parse(int code, const char *text, cap_mc_cli *cli)
                                                                                             : -1;
     case 's':
         cli->has_seed = true;
-        return cap_parse_int64("--seed", text, 0, INT64_MAX, &cli->seed) ? 1 : -1;
+        return cap_parse_seed("--seed", text, &cli->seed) ? 1 : -1;
     case 'T':
         return cap_parse_int64("--threads", text, 1, 1024, &cli->threads) ? 1 : -1;
     default:
@@ -143,7 +143,7 @@ int cap_mc_cli_parse(int code, const char *text, cap_mc_cli *cli)
 void cap_mc_cli_apply(const cap_mc_cli *cli, const cap_scenario *scenario, cap_mc_options *o)
 {
     o->samples = cli->has_samples ? cli->samples : scenario->samples;
-    o->seed = cli->has_seed ? (uint64_t)cli->seed : scenario->seed;
+    o->seed = cli->has_seed ? cli->seed : scenario->seed;
     o->backend = cli->backend;
     o->recourse = cli->recourse;
     o->threads = (int)cli->threads;

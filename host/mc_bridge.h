@@ -30,7 +30,8 @@ void cap_mc_bridge_free(cap_mc_bridge *bridge);
 /* The Monte Carlo options `simulate` and `compare` both take (-n, -s, --backend,
  * --recourse, --threads); samples and seed fall back to the scenario's. */
 typedef struct {
-    int64_t samples, seed, threads;
+    int64_t samples, threads;
+    uint64_t seed;
     bool has_samples, has_seed;
     cap_mc_backend_kind backend;
     cap_mc_recourse recourse;

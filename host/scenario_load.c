@@ -534,7 +534,7 @@ static void load_uncertainty(builder *b, yl_node n)
         yl_integer(b->ctx, f[UNC_SAMPLES], "samples", 1, MAX_SAMPLES, &samples))
         b->s->samples = (int64_t)samples;
     if (f[UNC_SEED].node)
-        yl_uint64(b->ctx, f[UNC_SEED], "seed", &b->s->seed);
+        yl_uint64(b->ctx, f[UNC_SEED], "seed", CAP_SEED_MAX, &b->s->seed);
     load_correlation(b, f[UNC_CORRELATION]);
 }
 

@@ -377,7 +377,7 @@ bool yl_integer(yl_ctx *ctx, yl_node n, const char *field, double low, double hi
     return true;
 }
 
-bool yl_uint64(yl_ctx *ctx, yl_node n, const char *field, uint64_t *out)
+bool yl_uint64(yl_ctx *ctx, yl_node n, const char *field, uint64_t max, uint64_t *out)
 {
     const char *text = scalar_text(n);
     bool digits = text && is_plain(n) && text[0] != '\0' && strlen(text) <= 20;
@@ -386,13 +386,13 @@ bool yl_uint64(yl_ctx *ctx, yl_node n, const char *field, uint64_t *out)
     if (digits) {
         errno = 0;
         unsigned long long value = strtoull(text, NULL, 10);
-        if (errno == 0) {
+        if (errno == 0 && value <= max) {
             *out = (uint64_t)value;
             return true;
         }
     }
-    yl_error(ctx, n, "%s must be a whole number from 0 to 18446744073709551615, got %s", field,
-             yl_describe(n).text);
+    yl_error(ctx, n, "%s must be a whole number from 0 to %llu, got %s", field,
+             (unsigned long long)max, yl_describe(n).text);
     return false;
 }
 

@@ -87,8 +87,8 @@ bool yl_number_or(yl_ctx *ctx, yl_node n, const char *field, yl_range range, dou
 /* A whole number in [low, high] (both at most 2^53, where doubles are exact). */
 bool yl_integer(yl_ctx *ctx, yl_node n, const char *field, double low, double high, double *out);
 
-/* A whole number in 0..2^64-1, read exactly (decimal digits). */
-bool yl_uint64(yl_ctx *ctx, yl_node n, const char *field, uint64_t *out);
+/* A whole number in 0..max, read exactly (decimal digits). */
+bool yl_uint64(yl_ctx *ctx, yl_node n, const char *field, uint64_t max, uint64_t *out);
 
 /* A non-empty string scalar (any quoting). */
 bool yl_string(yl_ctx *ctx, yl_node n, const char *field, const char **out);

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest Monte Carlo seed: mc.json records the seed as a JSON integer, which its
+ * readers (and jansson) hold as a signed 64-bit number. */
+#define CAP_SEED_MAX ((uint64_t)INT64_MAX)
+
 typedef enum { CAP_PRICING_RESERVED = 0, CAP_PRICING_ON_DEMAND, CAP_PRICING_SPOT } cap_pricing;
 typedef enum { CAP_OBJECTIVE_MIN_COST = 0, CAP_OBJECTIVE_MAX_SERVED } cap_objective;
 
@@ -85,7 +89,7 @@ typedef struct {
 
     double *correlation; /* [workload_count * workload_count], symmetric, unit diagonal */
     int64_t samples;     /* default 100000 */
-    uint64_t seed;       /* default 1 */
+    uint64_t seed;       /* default 1; at most CAP_SEED_MAX */
 
     cap_objective objective;
     bool has_budget;

@@ -864,6 +864,28 @@ Test(hostile, simulate_out_that_is_a_file_fails_first)
     free(dir);
 }
 
+/* --seed is read exactly: 2^53 + 1 went through a double and ran as 2^53, and 2^63 became
+ * -2^63 in mc.json. Anything but digits up to 2^63 - 1 exits 2. */
+Test(hostile, seed_is_read_exactly)
+{
+    char args[8192], *output = NULL;
+    snprintf(args, sizeof args, "simulate '%s' --samples 100 --seed 9007199254740993 --json",
+             cap_test_path("scenarios/teach-power.yaml"));
+    int code = cap_test_run(args, &output, NULL, 0);
+    cr_assert_eq(code, 0, "exit %d: %s", code, output ? output : "");
+    cr_assert_not_null(strstr(output, "\"seed\": 9007199254740993,"), "%s", output);
+    free(output);
+    const char *seeds[] = {"9223372036854775808", "18446744073709551616", "-1", "1e3", "1.5", "x"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(args, sizeof args, "simulate '%s' --samples 100 --seed %s",
+                 cap_test_path("scenarios/teach-power.yaml"), seeds[i]);
+        code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 2, "%s: exit %d: %s", seeds[i], code, output ? output : "");
+        cr_assert_not_null(strstr(output, "--seed"), "%s", output);
+        free(output);
+    }
+}
+
 /* --demand-scale stays within 0..1000 (1e300 overflowed the costs to inf, null in mc.json). */
 Test(hostile, demand_scale_out_of_range_exits_2)
 {

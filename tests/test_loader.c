@@ -462,7 +462,25 @@ Test(loader, samples_out_of_range)
 Test(loader, seed_negative)
 {
     expect_bad_file("bad_seed.yaml", 24, 9,
-                    "seed must be a whole number from 0 to 18446744073709551615");
+                    "seed must be a whole number from 0 to 9223372036854775807");
+}
+
+/* Seeds are read exactly up to 2^63 - 1 (mc.json records them as JSON integers), and one
+ * past that is refused where it stands. */
+Test(loader, seed_range_is_exact)
+{
+    cap_scenario *s = cap_test_scenario("version: 1\n"
+                                        "periods: [{id: p1, hours: 1}]\n"
+                                        "accelerators: [{id: H100}]\n"
+                                        "uncertainty: {seed: 9223372036854775807}\n");
+    cr_expect_eq(s->seed, UINT64_C(9223372036854775807));
+    cap_scenario_free(s);
+    const char yaml[] = "version: 1\n"
+                        "periods: [{id: p1, hours: 1}]\n"
+                        "accelerators: [{id: H100}]\n"
+                        "uncertainty: {seed: 9223372036854775808}\n";
+    expect_bad_buffer(yaml, sizeof yaml - 1, 4, 21,
+                      "seed must be a whole number from 0 to 9223372036854775807");
 }
 
 Test(loader, unit_not_integral)
