@@ -180,7 +180,11 @@ static int plan_one(const char *path, const plan_args *args)
             return rc;
         }
         if (!args->quiet && !args->json)
-            fprintf(stderr, "model written to %s\n", args->export_path);
+            fprintf(stderr, "model written to %s%s\n", args->export_path,
+                    scenario->objective == CAP_OBJECTIVE_MAX_SERVED
+                        ? " (objective max_served: its first stage, minimising unmet H100e-hours; "
+                          "capplan then minimises cost with unmet hours held at that optimum)"
+                        : "");
     }
     cap_plan *plan = NULL;
     cap_status rc = cap_plan_solve(scenario, &args->solve, &plan, &diag);

@@ -29,6 +29,13 @@ cap_status cap_model_export(const cap_scenario *s, bool integer, const char *pat
     if (rc != CAP_OK)
         return rc;
     cap_model_name_all(m);
+    if (s->objective == CAP_OBJECTIVE_MAX_SERVED) {
+        /* The first of the two stages capplan solves (solve.c); the second, cost at that
+         * optimum, needs the first's value, which no model file can state in advance. */
+        cap_model_set_unmet_objective(m);
+        glp_set_prob_name(m->lp, "capplan_max_served_stage_1");
+        glp_set_obj_name(m->lp, "unmet_h100e_hours");
+    }
     size_t size = strlen(path) + 16;
     char *temp = malloc(size);
     if (!temp) {

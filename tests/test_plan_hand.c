@@ -9,12 +9,16 @@
  * accelerator-hour costs 1000 p USD per accelerator over a period. Where the optimum is
  * degenerate (several optimal x), only the objective and what is unique are asserted.
  */
+#define _DEFAULT_SOURCE
 #include <criterion/criterion.h>
+#include <glpk.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "export.h"
 #include "plan.h"
 #include "report.h"
 #include "scenario_load.h"
@@ -765,6 +769,54 @@ Test(hand, max_served_budget_binds)
     assert_x(&r, 0, "w", "cheap", 50.0);
     assert_x(&r, 0, "w", "dear", 40.0);
     solved_free(&r);
+}
+
+/* --export of that model writes its first stage: minimise unmet H100e-hours under every
+ * constraint, the budget too. Read back and solved by GLPK's own reader and simplex, its
+ * optimum is the 10,000 H100e-hours worked out above (the min-cost model would give
+ * 0 USD: buy nothing). */
+Test(hand, max_served_export_is_the_first_stage)
+{
+    cap_scenario *s = cap_test_scenario(HEAD_ONE_PERIOD "accelerators:\n"
+                                                        "  - {id: H100}\n"
+                                                        "providers:\n"
+                                                        "  - {id: a}\n"
+                                                        "regions:\n"
+                                                        "  - {id: ra, provider: a, geo: us}\n"
+                                                        "offerings:\n"
+                                                        "  - {id: cheap, region: ra, "
+                                                        "accelerator: H100, pricing: reserved, "
+                                                        "price: 1.00, capacity: 50}\n"
+                                                        "  - {id: dear, region: ra, "
+                                                        "accelerator: H100, pricing: on_demand, "
+                                                        "price: 2.00, capacity: 1000}\n"
+                                                        "workloads:\n"
+                                                        "  - {id: w, kind: inference, "
+                                                        "demand: 100, throughput: {H100: 1.0}, "
+                                                        "penalty: 0}\n"
+                                                        "objective: max_served\n"
+                                                        "budget: 130000\n");
+    char path[] = "/tmp/capplan-export-XXXXXX.lp";
+    int fd = mkstemps(path, 3);
+    cr_assert(fd >= 0);
+    close(fd);
+    cap_diag diag;
+    cap_diag_init(&diag);
+    cr_assert_eq(cap_model_export(s, false, path, &diag), CAP_OK);
+    glp_prob *lp = glp_create_prob();
+    glp_term_out(GLP_OFF);
+    cr_assert_eq(glp_read_lp(lp, NULL, path), 0);
+    unlink(path);
+    cr_expect_str_eq(glp_get_obj_name(lp), "unmet_h100e_hours");
+    cr_expect_eq(glp_get_obj_dir(lp), GLP_MIN);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    cr_assert_eq(glp_simplex(lp, &parm), 0);
+    cr_assert_eq(glp_get_status(lp), GLP_OPT);
+    cr_expect(fabs(glp_get_obj_val(lp) - 10000.0) <= 1e-6, "%.10g", glp_get_obj_val(lp));
+    glp_delete_prob(lp);
+    cap_diag_free(&diag);
+    cap_scenario_free(s);
 }
 
 /* Same model with a budget of 1,000,000 USD: everything can be served (unmet 0), and the
