@@ -176,9 +176,11 @@ static cap_status write_shortfall(cap_outset *set, const cap_scenario *s,
     if (rc != CAP_OK)
         return rc;
     fputs("workload,p_shortfall,service_level\n", out.file);
-    for (int w = 0; w < s->workload_count; w++)
-        fprintf(out.file, "%s,%.17g,%.17g\n", s->workloads[w].id, r->workloads[w].p_shortfall,
+    for (int w = 0; w < s->workload_count; w++) {
+        cap_csv_field(out.file, s->workloads[w].id); /* quoted as in every CSV; gnuplot reads it */
+        fprintf(out.file, ",%.17g,%.17g\n", r->workloads[w].p_shortfall,
                 r->workloads[w].service_level);
+    }
     return cap_outfile_commit(&out, diag);
 }
 
@@ -190,8 +192,10 @@ static cap_status write_sweep(cap_outset *set, const cap_scenario *s, const cap_
     if (rc != CAP_OK)
         return rc;
     fputs("scale,mean_usd,p5_usd,p50_usd,p95_usd,cvar95_usd", out.file);
-    for (int w = 0; w < s->workload_count; w++)
-        fprintf(out.file, ",p_shortfall_%s", s->workloads[w].id);
+    for (int w = 0; w < s->workload_count; w++) {
+        fputc(',', out.file);
+        cap_csv_field_affixed(out.file, "p_shortfall_", s->workloads[w].id, "");
+    }
     fputc('\n', out.file);
     for (int i = 0; i < result->scale_count; i++) {
         const cap_mc_scale_result *r = &result->scales[i];

@@ -564,6 +564,50 @@ Test(outputs, demand_sweep_scales_are_the_values_written)
     sandbox_close(&box);
 }
 
+/* Fields of one CSV line (RFC 4180: a quoted field may hold commas and doubled quotes). */
+static int csv_fields(const char *line)
+{
+    int fields = 1;
+    bool quoted = false;
+    for (const char *c = line; *c && *c != '\n'; c++) {
+        if (*c == '"')
+            quoted = !quoted; /* a doubled quote toggles twice */
+        else if (*c == ',' && !quoted)
+            fields++;
+    }
+    return fields;
+}
+
+/* A workload id with a comma: sweep.csv's header and shortfall.dat quote it as plan.csv
+ * does, so every line has as many fields as the header (the header had one more). */
+Test(outputs, simulate_tables_quote_ids)
+{
+    sandbox box;
+    sandbox_open(&box);
+    write_scenario(box.work, "s.yaml", "s", "'inf,er'");
+    char *args[] = {"capplan",     "simulate", "s.yaml",     "--samples", "4096", "--demand-scale",
+                    "0.9:1.1:0.1", "--quiet",  "--no-plots", "--out",     "out",  NULL};
+    cr_assert_eq(run_to_end(box.work, box.log, args), 0);
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", box.work);
+    char *sweep = read_in(out, "sweep.csv");
+    cr_assert_not_null(sweep);
+    cr_expect_not_null(strstr(sweep, ",\"p_shortfall_inf,er\"\n"), "%s", sweep);
+    int columns = csv_fields(sweep), lines = 0;
+    for (const char *line = strchr(sweep, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        cr_expect_eq(csv_fields(line + 1), columns, "%s", line + 1);
+        lines++;
+    }
+    cr_expect_eq(lines, 3);
+    free(sweep);
+    char *shortfall = read_in(out, "shortfall.dat");
+    cr_assert_not_null(shortfall);
+    cr_expect_not_null(strstr(shortfall, "\n\"inf,er\","), "%s", shortfall);
+    cr_expect_eq(csv_fields(strchr(shortfall, '\n') + 1), 3, "%s", shortfall);
+    free(shortfall);
+    sandbox_close(&box);
+}
+
 /* A plan, then an infeasible scenario planned into the same --out: exit 3, and summary.json
  * says infeasible with no plan.csv beside it (the first run's would read as this one's). */
 Test(outputs, infeasible_rerun_removes_the_earlier_plan)
