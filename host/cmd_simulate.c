@@ -266,6 +266,9 @@ static int run_simulation(const simulate_args *args, const cap_scenario *s, cons
     cap_diag_init(&diag);
     cap_mc_bridge bridge;
     cap_status rc = cap_mc_bridge_build(s, plan, &bridge, &diag);
+    /* A --out that cannot be a folder fails now, not after the run. */
+    if (rc == CAP_OK && args->out_dir && (rc = cap_outdir_prepare(args->out_dir, &diag)) != CAP_OK)
+        cap_mc_bridge_free(&bridge);
     if (rc != CAP_OK) {
         cap_diag_print(&diag, stderr);
         cap_diag_free(&diag);
@@ -341,9 +344,6 @@ int cap_cmd_simulate(int argc, char **argv)
     cap_plan *plan = NULL;
     if (code == CAP_OK)
         code = obtain_plan(&args, s, &plan);
-    /* A --out that cannot be a folder fails now, not after the run. */
-    if (code == CAP_OK && args.out_dir)
-        code = cap_outdir_prepare(args.out_dir, &diag);
     cap_diag_print(&diag, stderr);
     cap_diag_free(&diag);
     if (code == CAP_OK)

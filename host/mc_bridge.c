@@ -52,6 +52,10 @@ cap_status cap_mc_bridge_build(const cap_scenario *s, const cap_plan *plan, cap_
 {
     memset(b, 0, sizeof *b);
     int T = s->period_count, W = s->workload_count, O = s->offering_count, P = s->provider_count;
+    if (W == 0) { /* a valid scenario (plan prices its commitments) with no demand to draw */
+        cap_diag_add(diag, "%s: no workloads: nothing to simulate", s->path);
+        return CAP_ERR_INPUT;
+    }
     bool ok = ALLOC(hours, T) && ALLOC(demand, (size_t)W * T) && ALLOC(sigma, W) &&
               ALLOC(chol, (size_t)W * W) && ALLOC(penalty, W) && ALLOC(availability, O) &&
               ALLOC(offering_outage, O) && ALLOC(provider_outage, P) &&

@@ -864,6 +864,24 @@ Test(hostile, simulate_out_that_is_a_file_fails_first)
     free(dir);
 }
 
+/* A scenario with no workloads is valid and plans (nothing to buy), but there is no demand
+ * to simulate: simulate and compare say so, naming the file, and exit 2 (the engine's own
+ * "sizes W=0" message was all they printed). */
+Test(hostile, simulate_without_workloads_exits_2)
+{
+    char *dir = make_temp_dir();
+    write_in(dir, "empty.yaml",
+             "version: 1\nperiods: [{id: P1, hours: 10}]\naccelerators: [{id: H100}]\n");
+    hostile_case c = {dir, "empty.yaml", 0, NULL, NULL, NULL};
+    check_run(&c, "plan", "plan empty.yaml --quiet");
+    c.code = 2, c.where = "empty.yaml", c.keyword = "no workloads: nothing to simulate";
+    check_run(&c, "simulate", "simulate empty.yaml --samples 100 --no-plots --out out");
+    check_run(&c, "compare", "compare empty.yaml --mix H100 --samples 100");
+    cr_assert(folder_holds_only(dir, "empty.yaml"), "simulate wrote into %s", dir);
+    remove_tree(dir);
+    free(dir);
+}
+
 /* --seed is read exactly: 2^53 + 1 went through a double and ran as 2^53, and 2^63 became
  * -2^63 in mc.json. Anything but digits up to 2^63 - 1 exits 2. */
 Test(hostile, seed_is_read_exactly)

@@ -203,7 +203,7 @@ Test(loader, good_uncertainty_and_objective)
         for (int j = 0; j < 3; j++)
             cr_expect_eq(s->correlation[i * 3 + j], i == j ? 1.0 : 0.5);
     cr_expect_eq(s->samples, 2000);
-    cr_expect_eq(s->seed, UINT64_MAX);
+    cr_expect_eq(s->seed, UINT64_C(9223372036854775807) /* 2^63 - 1, the largest */);
     cr_expect_eq(s->objective, CAP_OBJECTIVE_MAX_SERVED);
     cr_expect(s->has_budget);
     cr_expect_eq(s->budget, 5.0e10);
