@@ -347,15 +347,26 @@ static int plan_batch(char **paths, int count, const plan_args *args)
         items[i].path = paths[i];
     batch_folders(items, count);
     int threads = args->threads > 0 ? args->threads : omp_get_max_threads();
+    /* A first SIGINT or SIGTERM lets the scenarios being solved finish (each folder is
+     * written whole) and starts no other; the summary then lists those as interrupted. */
+    cap_interrupt_polled = 1;
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < count; i++) {
+            int signo = cap_interrupted;
+            if (signo) {
+                snprintf(items[i].status, sizeof items[i].status, "interrupted");
+                items[i].code = 128 + signo;
+                continue;
+            }
             batch_run_one(&items[i], args);
+        }
         /* Each worker thread's GLPK environment; the calling thread keeps its own. */
         if (omp_get_thread_num() != 0)
             glp_free_env();
     }
+    cap_interrupt_polled = 0; /* from here on, a signal stops at once */
     int worst = 0;
     if (!args->quiet)
         printf("%-40s %-11s %18s %16s %9s\n", "scenario", "status", "total USD", "unmet H100e-h",
@@ -369,6 +380,15 @@ static int plan_batch(char **paths, int count, const plan_args *args)
         if (items[i].code > worst)
             worst = items[i].code;
         free(items[i].errors);
+    }
+    int signo = cap_interrupted, planned = 0;
+    for (int i = 0; i < count; i++)
+        planned += strcmp(items[i].status, "interrupted") != 0;
+    if (signo) {
+        fprintf(stderr, "capplan plan: interrupted: %d of %d scenarios run%s\n", planned, count,
+                args->out_dir ? "; batch_summary.csv lists the others as interrupted" : "");
+        if (128 + signo > worst)
+            worst = 128 + signo;
     }
     if (args->out_dir) {
         int rc = batch_summary(args, items, count);

@@ -1,7 +1,8 @@
 /* main.c: capplan's command line. Dispatches to the commands; the only place that exits.
  *
- * SIGINT/SIGTERM: while a run that polls cap_interrupted is going (the Monte Carlo engine),
- * the first one sets the flag and the run stops cleanly at its next chunk; otherwise, or
+ * SIGINT/SIGTERM: while a run that polls cap_interrupted is going (the Monte Carlo engine,
+ * a batch of plans), the first one sets the flag and the run stops cleanly at its next
+ * chunk (after the scenarios being solved, for a batch); otherwise, or
  * at a second signal, any half-written output is removed and the program exits at once
  * with 128 + the signal number. Outputs are
  * written under temporary names and renamed, so an interrupted run leaves no partial file.
@@ -140,7 +141,8 @@ static void hugepages_reexec(int argc, char **argv)
 
 static void on_signal(int signo)
 {
-    /* Only the Monte Carlo loop polls cap_interrupted; elsewhere (a GLPK solve) stop now. */
+    /* Only the Monte Carlo loop and a batch poll cap_interrupted; elsewhere (one GLPK solve)
+     * stop now. */
     if (cap_interrupted || !cap_interrupt_polled) {
         if (!cap_outfile_cleanup_signal(signo))
             return; /* outputs being renamed into place: raised again when they are */
@@ -150,6 +152,9 @@ static void on_signal(int signo)
         _exit(128 + signo);
     }
     cap_interrupted = signo;
+    static const char message[] = "\ncapplan: stopping (a second Ctrl-C stops at once)\n";
+    ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)ignored;
 }
 
 static void install_signal_handlers(void)

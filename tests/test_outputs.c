@@ -505,6 +505,70 @@ static int hidden_entries(const char *dir)
     return count;
 }
 
+/* A batch stopped by SIGINT: the scenario being solved finishes and is written whole, no
+ * other starts, batch_summary.csv lists every scenario (the ones not run as interrupted,
+ * exit 130, with no folder), and the batch exits 130. */
+Test(outputs, interrupted_batch_writes_its_summary)
+{
+    sandbox box;
+    sandbox_open(&box);
+    enum { COUNT = 16 };
+    char *plan[COUNT + 8] = {"capplan", "plan", "--threads", "1", "--quiet", "--out", "out"};
+    char names[COUNT][16];
+    for (int i = 0; i < COUNT; i++) {
+        snprintf(names[i], sizeof names[i], "g%02d.yaml", i);
+        char seed[16];
+        snprintf(seed, sizeof seed, "%d", i + 1);
+        char *generate[] = {"capplan", "generate",  "--workloads", "30",     "--offerings",
+                            "200",     "--periods", "8",           "--seed", seed,
+                            "--out",   names[i],    NULL};
+        cr_assert_eq(run_to_end(box.work, box.log, generate), 0);
+        plan[7 + i] = names[i];
+    }
+    pid_t pid = spawn(box.work, box.log, plan);
+    char first[512];
+    snprintf(first, sizeof first, "%s/out/g00/plan.csv", box.work);
+    double deadline = now_seconds() + 60.0 * SLOWDOWN;
+    while (access(first, F_OK) != 0 && now_seconds() < deadline)
+        sleep_seconds(0.002);
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    int status = wait_for(pid, 60.0 * SLOWDOWN);
+    cr_assert_eq(exit_code(status), 130, "status %d", status);
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", box.work);
+    char *summary = read_in(out, "batch_summary.csv");
+    cr_assert_not_null(summary, "no batch_summary.csv");
+    int planned = 0, interrupted = 0;
+    for (char *line = strchr(summary, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        char name[16], status_text[32];
+        int code = -1;
+        cr_assert_eq(sscanf(line + 1, "%15[^,],%*[^,],%31[^,],%d", name, status_text, &code), 3,
+                     "%s", line + 1);
+        char folder[16];
+        snprintf(folder, sizeof folder, "%.3s", name);
+        char plan_csv[64];
+        snprintf(plan_csv, sizeof plan_csv, "%s/plan.csv", folder);
+        if (strcmp(status_text, "interrupted") == 0) {
+            interrupted++;
+            cr_expect_eq(code, 130);
+            cr_expect(!exists(out, folder), "%s was not run but has a folder", name);
+        } else {
+            planned++;
+            cr_expect_str_eq(status_text, "optimal");
+            cr_expect(exists(out, plan_csv), "%s has no plan.csv", name);
+        }
+    }
+    cr_expect_eq(planned + interrupted, COUNT);
+    cr_expect_geq(planned, 1);
+    cr_expect_geq(interrupted, 1, "the batch ended before the signal: nothing to check");
+    free(summary);
+    char *log = cap_test_read_file(box.log);
+    cr_expect(log && strstr(log, "interrupted:"), "%s", log ? log : "");
+    free(log);
+    cr_assert_eq(hidden_entries(out), 0, "a staging folder or temporary file is left");
+    sandbox_close(&box);
+}
+
 /* A simulation with a demand sweep, then one without a sweep or plots into the same --out:
  * the sweep's table and every plot of the first run go (they would read as the second's),
  * a file of the user's stays. */
