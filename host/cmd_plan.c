@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "export.h"
+#include "lp.h"
 #include "outfile.h"
 #include "plan.h"
 #include "report.h"
@@ -352,6 +353,7 @@ static int plan_batch(char **paths, int count, const plan_args *args)
     cap_interrupt_polled = 1;
 #pragma omp parallel num_threads(threads)
     {
+        cap_lp_thread_start();
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < count; i++) {
             int signo = cap_interrupted;

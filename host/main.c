@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lp.h"
 #include "outfile.h"
 
 typedef struct {
@@ -157,6 +158,20 @@ static void on_signal(int signo)
     (void)ignored;
 }
 
+/* GLPK's internal error (cap_lp_set_fatal_hook): memory it could not get, a model past its
+ * limits. Its own message, when its terminal output is on, is above; the run's outputs are
+ * not published (their temporary files are removed) and the exit is a runtime failure. */
+static void on_glpk_fatal(void)
+{
+    static const char message[] =
+        "capplan: the LP solver (GLPK) stopped on an internal error, most often memory: the "
+        "model is too large for this machine; nothing was written\n";
+    cap_outfile_cleanup_signal(0);
+    ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)ignored;
+    _exit(1);
+}
+
 static void install_signal_handlers(void)
 {
     struct sigaction action;
@@ -199,6 +214,7 @@ int main(int argc, char **argv)
     }
     hugepages_reexec(argc, argv);
     install_signal_handlers();
+    cap_lp_set_fatal_hook(on_glpk_fatal);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return stdout_checked(commands[i].run(argc - 1, argv + 1));

@@ -645,6 +645,7 @@ static void *helper_main(void *arg)
     cap_blocks *b = ((helper_arg *)arg)->owner;
     int me = ((helper_arg *)arg)->me;
     glp_term_out(GLP_OFF); /* GLPK's terminal switch is per thread */
+    cap_lp_thread_start();
     scratch s;
     bool ready = scratch_make(b->c.whole, &s);
     long seen = 0;

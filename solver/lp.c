@@ -6,6 +6,26 @@
 #include <stdlib.h>
 #include <time.h>
 
+static void (*fatal_hook)(void);
+
+static void glpk_error(void *info)
+{
+    (void)info;
+    fatal_hook(); /* does not return: GLPK's state is not usable after an error */
+}
+
+void cap_lp_thread_start(void)
+{
+    if (fatal_hook)
+        glp_error_hook(glpk_error, NULL);
+}
+
+void cap_lp_set_fatal_hook(void (*hook)(void))
+{
+    fatal_hook = hook;
+    cap_lp_thread_start();
+}
+
 double cap_now_seconds(void)
 {
     struct timespec ts;

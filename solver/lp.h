@@ -12,6 +12,14 @@
  * its gap, unless they ask for longer (--time-limit). */
 #define CAP_MIP_DEFAULT_TIME_LIMIT 60.0
 
+/* GLPK aborts the process on an internal error (memory it cannot get, a model past its own
+ * limits). cap_lp_set_fatal_hook makes it call `hook` instead (the program's, which reports
+ * and exits: the hook must not return) in the calling thread; cap_lp_thread_start, at the
+ * start of every other thread that calls GLPK, does the same there (GLPK's error handling
+ * is per thread). With no hook set, thread start does nothing. */
+void cap_lp_set_fatal_hook(void (*hook)(void));
+void cap_lp_thread_start(void);
+
 /* Monotonic wall-clock seconds, for the timings plans and studies report. */
 double cap_now_seconds(void);
 

@@ -19,11 +19,14 @@
  * copying, and glp_load_matrix walked the matrix twice more to link columns and drop
  * zeros; both are gone.
  */
+#define _DEFAULT_SOURCE /* sysconf(_SC_PHYS_PAGES) */
 #include "model.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* ---- build state ---------------------------------------------------------------------- */
 
@@ -390,6 +393,58 @@ static void rows_horizon(builder *b)
 
 /* ---- assembly ------------------------------------------------------------------------- */
 
+/* GLPK holds at most this many columns (glp_add_cols aborts past it). */
+#define CAP_GLPK_MAX_COLUMNS 100000000.0
+
+/* Memory a plan of the model takes, measured with capplan plan (maximum resident size) on
+ * generated shapes: about 600 bytes a column (GLPK's problem and its solver's copy, the
+ * model's own tables) and 20 KB a period (a period block of the decomposition is a GLPK
+ * problem of its own). 20 x 300 x 120 (720,000 columns): 424 MB; 20,000 periods of one
+ * workload and one offering: 406 MB. */
+#define CAP_BYTES_PER_COLUMN 600.0
+#define CAP_BYTES_PER_PERIOD 20000.0
+
+/* What this process may use: the machine's memory, or less under an address-space limit. */
+static double memory_available(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double bytes = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        bytes = fmin(bytes, (double)limit.rlim_cur);
+    return bytes;
+}
+
+/* Refuses a model GLPK cannot hold, or one that would need more memory than there is (it
+ * would be killed, or GLPK would stop the process, part way through), before any of it is
+ * built. */
+static cap_status model_fits(const builder *b, cap_diag *diag)
+{
+    const cap_scenario *s = b->model->scenario;
+    const char *where = s->path ? s->path : s->name ? s->name : "scenario";
+    double T = s->period_count, columns = T * b->pair_count + s->workload_count * T +
+                                          s->provider_count +
+                                          (b->model->integer ? s->offering_count * T : 0.0);
+    if (columns > CAP_GLPK_MAX_COLUMNS) {
+        cap_diag_add(diag,
+                     "%s: the model would have %.0f columns (periods x allowed workload-offering "
+                     "pairs and more), past GLPK's limit of %.0f: fewer periods, workloads or "
+                     "offerings",
+                     where, columns, CAP_GLPK_MAX_COLUMNS);
+        return CAP_ERR_INPUT;
+    }
+    double need = CAP_BYTES_PER_COLUMN * columns + CAP_BYTES_PER_PERIOD * T;
+    double have = memory_available();
+    if (need > have) {
+        cap_diag_add(diag,
+                     "%s: the model (%.0f columns, %.0f periods) needs about %.1f GiB to solve, "
+                     "more than the %.1f GiB this process may use",
+                     where, columns, T, need / 1073741824.0, have / 1073741824.0);
+        return CAP_ERR_RUNTIME;
+    }
+    return CAP_OK;
+}
+
 cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model **out,
                            cap_diag *diag)
 {
@@ -405,7 +460,15 @@ cap_status cap_model_build(const cap_scenario *scenario, bool integer, cap_model
     glp_set_obj_dir(m->lp, GLP_MIN);
     builder b = {.model = m};
 
-    if (!pairs_make(&b) || !columns_assign(&b))
+    if (!pairs_make(&b))
+        goto fail;
+    cap_status fits = model_fits(&b, diag);
+    if (fits != CAP_OK) {
+        builder_free(&b);
+        cap_model_free(m);
+        return fits;
+    }
+    if (!columns_assign(&b))
         goto fail;
     /* A scenario without workloads or offerings has no columns: GLPK aborts on adding 0. */
     if (m->column_count > 0)

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lp.h"
 #include "model.h"
 #include "resolve.h"
 
@@ -498,6 +499,7 @@ static void run_threads(sweep_run *run, int team)
 {
 #pragma omp parallel num_threads(team)
     {
+        cap_lp_thread_start();
         worker_run(run);
         /* Workers' GLPK environments go; the caller's thread still holds thread 0's. */
         if (omp_get_thread_num() != 0)

@@ -864,6 +864,53 @@ Test(hostile, simulate_out_that_is_a_file_fails_first)
     free(dir);
 }
 
+/* T periods, W workloads and O offerings, every workload allowed on every offering: a model
+ * of about T * W * O columns from a file of a few kilobytes. */
+static void write_shape(const char *dir, const char *name, int T, int W, int O)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen(path, "wb");
+    cr_assert_not_null(file, "cannot create %s", path);
+    fputs("version: 1\nperiods:\n", file);
+    for (int t = 0; t < T; t++)
+        fprintf(file, "  - {id: P%d, hours: 1}\n", t);
+    fputs("accelerators: [{id: H100}]\nproviders: [{id: p}]\n"
+          "regions: [{id: r, provider: p, geo: us}]\nofferings:\n",
+          file);
+    for (int o = 0; o < O; o++)
+        fprintf(file,
+                "  - {id: o%d, region: r, accelerator: H100, pricing: reserved, price: %d, "
+                "capacity: 100}\n",
+                o, o + 1);
+    fputs("workloads:\n", file);
+    for (int w = 0; w < W; w++)
+        fprintf(file, "  - {id: w%d, demand: 50, penalty: 1000, throughput: {H100: 1}}\n", w);
+    cr_assert_eq(fclose(file), 0);
+}
+
+/* Valid scenarios whose models are too large: past GLPK's column limit (it aborted the
+ * process in glp_add_cols: exit 134), refused as input (exit 2) before anything is built;
+ * and, under the 4 GB limit these tests run with, one that needs some 4.3 GB (GLPK's
+ * glp_alloc aborted, or the kernel killed a larger one), refused as a runtime limit (exit
+ * 1) with the memory it needs. Neither writes anything. */
+Test(hostile, models_too_large_are_refused)
+{
+    char *dir = make_temp_dir();
+    write_shape(dir, "wide.yaml", 1000, 2048, 65); /* 1.33e8 columns, under the loader's 2^27 */
+    hostile_case c = {dir, "wide.yaml", 2, "wide.yaml", "past GLPK's limit", "wide.yaml"};
+    check_run(&c, "plan", "plan wide.yaml --out out");
+    check_run(&c, "simulate", "simulate wide.yaml --samples 100 --out out");
+    cr_assert(folder_holds_only(dir, "wide.yaml"), "wrote into %s", dir);
+#ifndef CAP_ASAN
+    write_shape(dir, "deep.yaml", 100, 600, 120); /* 7.2e6 columns: about 4.3 GB */
+    hostile_case d = {dir, "deep.yaml", 1, "deep.yaml", "GiB to solve", NULL};
+    check_run(&d, "plan", "plan deep.yaml --quiet");
+#endif
+    remove_tree(dir);
+    free(dir);
+}
+
 /* A scenario with no workloads is valid and plans (nothing to buy), but there is no demand
  * to simulate: simulate and compare say so, naming the file, and exit 2 (the engine's own
  * "sizes W=0" message was all they printed). */
