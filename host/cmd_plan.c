@@ -376,9 +376,12 @@ static int plan_batch(char **paths, int count, const plan_args *args)
     for (int i = 0; i < count; i++) {
         if (items[i].errors && *items[i].errors)
             fputs(items[i].errors, stderr);
-        if (!args->quiet)
+        if (!args->quiet && items[i].planned)
             printf("%-40s %-11s %18.6g %16.6g %9.3f\n", items[i].path, items[i].status,
                    items[i].objective, items[i].unmet, items[i].seconds);
+        else if (!args->quiet) /* no plan, no costs: not zeros a reader would take for them */
+            printf("%-40s %-11s %18s %16s %9.3f\n", items[i].path, items[i].status, "-", "-",
+                   items[i].seconds);
         if (items[i].code > worst)
             worst = items[i].code;
         free(items[i].errors);
@@ -425,6 +428,13 @@ int cap_cmd_validate(int argc, char **argv)
               out);
         return argc < 2 ? 2 : 0;
     }
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-' && argv[i][1] != '\0') { /* ./-name.yaml for such a file */
+            fprintf(stderr,
+                    "capplan validate: unknown option '%s' (it takes scenario files only)\n",
+                    argv[i]);
+            return 2;
+        }
     int worst = 0;
     for (int i = 1; i < argc; i++) {
         int code = 0;

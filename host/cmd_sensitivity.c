@@ -50,7 +50,8 @@ static const char sensitivity_usage[] =
     "\n"
     "Signs: shadow_price = d(total cost)/d(rhs). A >= row (demand, commitment, min_share)\n"
     "has a price >= 0, a <= row (capacity, power, max_share, spot, budget) one <= 0: the\n"
-    "value of one more accelerator, MW or point of share is minus its shadow price.\n"
+    "value of one more accelerator or MW is minus its shadow price. Shares are fractions:\n"
+    "one more percentage point of a share is worth a hundredth of its price.\n"
     "Exit codes: 0 done, 2 bad usage or invalid scenario, 3 infeasible, 1 runtime failure.\n";
 
 typedef struct {

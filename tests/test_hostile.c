@@ -911,6 +911,17 @@ Test(hostile, models_too_large_are_refused)
     free(dir);
 }
 
+/* validate takes files only: an option (a typo, or --out from another command) is refused,
+ * not read as a file named "--bogus". */
+Test(hostile, validate_refuses_options)
+{
+    char *output = NULL;
+    int code = cap_test_run("validate --bogus scenarios/x.yaml", &output, NULL, 0);
+    cr_assert_eq(code, 2, "exit %d: %s", code, output ? output : "");
+    cr_assert_not_null(strstr(output, "unknown option '--bogus'"), "%s", output);
+    free(output);
+}
+
 /* A scenario with no workloads is valid and plans (nothing to buy), but there is no demand
  * to simulate: simulate and compare say so, naming the file, and exit 2 (the engine's own
  * "sizes W=0" message was all they printed). */
