@@ -156,11 +156,7 @@ static cap_status check_final(const char *dir, const char *name, cap_diag *diag)
     return CAP_OK;
 }
 
-/* Opens the file that becomes dir/name: a new temporary name beside it, or, in a set's
- * staging folder (`staged`: this run's own, fresh folder), the name itself, created there
- * exclusively, so that committing it needs no rename. */
-static cap_status open_in(cap_outfile *out, const char *dir, const char *name, bool staged,
-                          cap_diag *diag)
+cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name, cap_diag *diag)
 {
     memset(out, 0, sizeof *out);
     if (!plain_name(name)) {
@@ -176,8 +172,8 @@ static cap_status open_in(cap_outfile *out, const char *dir, const char *name, b
         return CAP_ERR_RUNTIME;
     }
     snprintf(out->final_path, size, "%s/%s", dir, name);
-    snprintf(out->temp_path, size, staged ? "%s/%s" : "%s/.%s.tmp-XXXXXX", dir, name);
-    if (!staged && check_final(dir, name, diag) != CAP_OK) {
+    snprintf(out->temp_path, size, "%s/.%s.tmp-XXXXXX", dir, name);
+    if (check_final(dir, name, diag) != CAP_OK) {
         free(out->temp_path);
         out->temp_path = NULL;
         cap_outfile_abort(out);
@@ -188,8 +184,7 @@ static cap_status open_in(cap_outfile *out, const char *dir, const char *name, b
         exclusive_enter(); /* created and tracked at once */
         tracked = table_swap((void **)open_temp_paths, OPEN_MAX, NULL, out->temp_path);
         if (tracked) {
-            fd = staged ? open(out->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)
-                        : mkstemp(out->temp_path);
+            fd = mkstemp(out->temp_path);
             error = errno;
             if (fd < 0)
                 table_swap((void **)open_temp_paths, OPEN_MAX, out->temp_path, NULL);
@@ -214,11 +209,6 @@ static cap_status open_in(cap_outfile *out, const char *dir, const char *name, b
     return CAP_OK;
 }
 
-cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name, cap_diag *diag)
-{
-    return open_in(out, dir, name, false, diag);
-}
-
 cap_status cap_outfile_commit(cap_outfile *out, cap_diag *diag)
 {
     bool ok =
@@ -229,8 +219,8 @@ cap_status cap_outfile_commit(cap_outfile *out, cap_diag *diag)
     out->file = NULL;
     cap_status rc = CAP_OK;
     if (ok) {
-        exclusive_enter(); /* renamed (a set's file is in place) and untracked and staged */
-        if (!out->set && rename(out->temp_path, out->final_path) != 0) {
+        exclusive_enter(); /* renamed and untracked (and staged) at once */
+        if (rename(out->temp_path, out->final_path) != 0) {
             saved = errno;
             ok = false;
         } else {
@@ -314,12 +304,12 @@ cap_status cap_outset_open(cap_outset *set, cap_outfile *out, const char *name, 
     memset(out, 0, sizeof *out);
     cap_status rc = plain_name(name) ? check_final(set->dir, name, diag) : CAP_OK;
     if (rc == CAP_OK)
-        rc = open_in(out, set->stage, name, true, diag);
+        rc = cap_outfile_open(out, set->stage, name, diag);
     out->set = rc == CAP_OK ? set : NULL;
     return rc;
 }
 
-/* In a section: records a file just committed in the set's staging folder. */
+/* In a section: records a file just renamed into the set's staging folder. */
 static cap_status stage(cap_outset *set, const char *staged_path, cap_diag *diag)
 {
     if (set->count == CAP_OUTSET_MAX) {

@@ -32,9 +32,9 @@ cap_status cap_outdir_prepare(const char *dir, cap_diag *diag);
 /* Opens a temporary file that will become dir/name. */
 cap_status cap_outfile_open(cap_outfile *out, const char *dir, const char *name, cap_diag *diag);
 
-/* Flushes, syncs, closes and renames into place (a file opened in a set is already under its
- * name in the set's staging folder: it is recorded there, for the set to publish). On any failure
- * the temporary file is removed and CAP_ERR_RUNTIME returned. */
+/* Flushes, syncs, closes and renames into place (for a file opened in a set: into the set's
+ * staging folder). On any failure the temporary file is removed and CAP_ERR_RUNTIME
+ * returned. */
 cap_status cap_outfile_commit(cap_outfile *out, cap_diag *diag);
 
 /* Closes and removes the temporary file (after an error). Safe on a closed outfile. */
@@ -42,9 +42,9 @@ void cap_outfile_abort(cap_outfile *out);
 
 /* ---- sets: one run's outputs, published together -------------------------------------
  *
- * The files of one command's run go into one folder as a set. They are written (flushed
- * and synced as above) into a hidden staging folder inside it, DIR/.capplan.tmp-XXXXXX,
- * under their final names, so that a plot script run there finds its data. Nothing in DIR itself
+ * The files of one command's run go into one folder as a set. They are written (each whole,
+ * as above) into a hidden staging folder inside it, DIR/.capplan.tmp-XXXXXX, under their
+ * final names, so that a plot script run there finds its data. Nothing in DIR itself
  * changes until cap_outset_publish: it renames them all into DIR, then removes the files of
  * the command's `owned` names that this run did not write (a plot not drawn this time, a
  * sweep not asked for, the plan.csv of an earlier feasible run), so the folder holds one
@@ -63,8 +63,8 @@ struct cap_outset {
 /* Prepares `dir` (cap_outdir_prepare) and starts an empty set there. */
 cap_status cap_outset_begin(cap_outset *set, const char *dir, cap_diag *diag);
 
-/* Opens `name` in the set's staging folder (under its own name: the folder is this run's);
- * cap_outfile_commit records it, and the set publishes it. */
+/* cap_outfile_open in the set's staging folder; cap_outfile_commit puts the file there under
+ * its name, and the set publishes it. */
 cap_status cap_outset_open(cap_outset *set, cap_outfile *out, const char *name, cap_diag *diag);
 
 /* Renames every staged file into place, then removes each regular file named in `owned`
