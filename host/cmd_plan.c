@@ -389,7 +389,7 @@ static int plan_batch(char **paths, int count, const plan_args *args)
     int signo = cap_interrupted, planned = 0;
     for (int i = 0; i < count; i++)
         planned += strcmp(items[i].status, "interrupted") != 0;
-    if (signo) {
+    if (signo && planned < count) { /* a signal after the last start stopped nothing */
         fprintf(stderr, "capplan plan: interrupted: %d of %d scenarios run%s\n", planned, count,
                 args->out_dir ? "; batch_summary.csv lists the others as interrupted" : "");
         if (128 + signo > worst)
@@ -420,23 +420,33 @@ int cap_cmd_plan(int argc, char **argv)
 
 int cap_cmd_validate(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        FILE *out = argc < 2 ? stderr : stdout;
-        fputs("usage: capplan validate SCENARIO...\n"
-              "Check each scenario completely; print every problem as FILE:LINE:COL: message.\n"
-              "Exit codes: 0 all valid, 2 any invalid.\n",
-              out);
-        return argc < 2 ? 2 : 0;
-    }
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1] != '\0') { /* ./-name.yaml for such a file */
+    static const char usage[] =
+        "usage: capplan validate [--] SCENARIO...\n"
+        "Check each scenario completely; print every problem as FILE:LINE:COL: message.\n"
+        "Exit codes: 0 all valid, 2 any invalid.\n";
+    int files_from = argc; /* after "--" every argument is a file */
+    for (int i = 1; i < argc && i < files_from; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            files_from = i + 1;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr,
-                    "capplan validate: unknown option '%s' (it takes scenario files only)\n",
-                    argv[i]);
+                    "capplan validate: unknown option '%s' (it takes scenario files only)\n\n%s",
+                    argv[i], usage);
             return 2;
         }
+    }
+    int dashes = files_from < argc || (argc > 1 && strcmp(argv[argc - 1], "--") == 0);
+    if (argc - 1 - dashes < 1) {
+        fputs(usage, stderr);
+        return 2;
+    }
     int worst = 0;
     for (int i = 1; i < argc; i++) {
+        if (i == files_from - 1 && dashes)
+            continue; /* the "--" itself */
         int code = 0;
         cap_scenario *scenario = load_or_report(argv[i], &code);
         if (scenario) {

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +167,8 @@ static void on_glpk_fatal(void)
     static const char message[] =
         "capplan: the LP solver (GLPK) stopped on an internal error, most often memory: the "
         "model is too large for this machine; nothing was written\n";
-    cap_outfile_cleanup_signal(0);
+    while (!cap_outfile_cleanup_signal(0)) /* another thread renaming outputs: GLPK never */
+        sched_yield();                     /* runs inside that section, so it ends */
     ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
     (void)ignored;
     _exit(1);

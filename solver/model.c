@@ -433,7 +433,8 @@ static cap_status model_fits(const builder *b, cap_diag *diag)
                      where, columns, CAP_GLPK_MAX_COLUMNS);
         return CAP_ERR_INPUT;
     }
-    double need = CAP_BYTES_PER_COLUMN * columns + CAP_BYTES_PER_PERIOD * T;
+    double need = CAP_BYTES_PER_COLUMN * columns + CAP_BYTES_PER_PERIOD * T +
+                  4.0 * T * s->workload_count * s->offering_count; /* the dense x_column table */
     double have = memory_available();
     if (need > have) {
         cap_diag_add(diag,

@@ -556,6 +556,9 @@ Test(outputs, interrupted_batch_writes_its_summary)
             planned++;
             cr_expect_str_eq(status_text, "optimal");
             cr_expect(exists(out, plan_csv), "%s has no plan.csv", name);
+            char inside[500];
+            snprintf(inside, sizeof inside, "%s/%s", out, folder);
+            cr_expect_eq(hidden_entries(inside), 0, "a staging or temporary file in %s", inside);
         }
     }
     cr_expect_eq(planned + interrupted, COUNT);
