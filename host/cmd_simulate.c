@@ -243,6 +243,15 @@ static int obtain_plan(const simulate_args *args, const cap_scenario *s, cap_pla
                 fprintf(stderr, "  %s\n", notes.lines[i]);
         }
         cap_diag_free(&notes);
+        size_t cells = (size_t)s->period_count * s->workload_count * s->offering_count;
+        double held = 0.0;
+        for (size_t i = 0; rc == CAP_OK && i < cells; i++)
+            held += (*plan)->x[i];
+        if (rc == CAP_OK && held == 0.0 && s->workload_count > 0)
+            fprintf(stderr,
+                    "%s: warning: the plan holds no accelerators: only recourse can serve the "
+                    "demand\n",
+                    args->plan_path);
     } else {
         rc = cap_plan_solve(s, &args->solve, plan, &diag);
         if (rc == CAP_OK && (*plan)->status != CAP_PLAN_OPTIMAL &&

@@ -1,6 +1,7 @@
 /* plan_csv.c: read plan.csv back into a cap_plan (see plan_csv.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "plan_csv.h"
+#include "model.h"
 #include "outfile.h"
 #include "yaml_node.h"
 
@@ -261,6 +262,19 @@ int cap_plan_limits_check(const cap_scenario *s, const cap_plan *plan, cap_diag 
                            "region '%s' in %s: the plan draws %.6g MW, its power envelope is "
                            "%.6g MW",
                            s->regions[g].id, s->periods[t].id, kw[g] / 1000.0, envelope / 1000.0);
+        }
+        for (int w = 0; w < s->workload_count; w++) {
+            const cap_workload *wl = &s->workloads[w];
+            double spot = 0.0;
+            for (int o = 0; o < s->offering_count; o++)
+                if (s->offerings[o].pricing == CAP_PRICING_SPOT)
+                    spot += plan->x[cap_plan_index(plan, t, w, o)] * cap_model_delivered(s, w, o);
+            double cap = wl->max_spot_share * wl->demand[t];
+            if (spot > cap + 1e-9 * fmax(1.0, cap))
+                limit_note(notes, ++exceeded,
+                           "workload '%s' in %s: the plan takes %.6g H100e from spot offerings, "
+                           "its cap is %.6g (max_spot_share %.6g of demand %.6g)",
+                           wl->id, s->periods[t].id, spot, cap, wl->max_spot_share, wl->demand[t]);
         }
     }
     free(kw);

@@ -15,9 +15,10 @@ cap_status cap_plan_read_csv(const char *path, const cap_scenario *scenario, cap
                              cap_diag *diag);
 
 /* Adds a line to `notes` for each offering and period where `plan` holds more accelerators
- * than the offering's capacity, and each region and period where it draws more power than
- * the envelope (at most 10 lines, then a count). A plan read from a file may do either; it
- * is still simulated as written. Returns how many limits it exceeds. */
+ * than the offering's capacity, each region and period where it draws more power than the
+ * envelope, and each workload and period where it takes more H100e from spot offerings than
+ * max_spot_share of the demand (at most 10 lines, then a count). A plan read from a file may do
+ * either; it is still simulated as written. Returns how many limits it exceeds. */
 int cap_plan_limits_check(const cap_scenario *scenario, const cap_plan *plan, cap_diag *notes);
 
 #endif

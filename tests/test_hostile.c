@@ -572,6 +572,47 @@ Test(hostile, plan_csv_hostile_files)
     free(dir);
 }
 
+/* The spot cap too, and an empty plan: demand 100 H100e with max_spot_share 0.2 allows 20 H100e
+ * from spot; a plan of 50 spot accelerators (throughput 1, availability 1, no outage: 50 H100e)
+ * breaks it and is warned about, 20 of them do not. */
+Test(hostile, plan_over_the_spot_cap_is_warned_about)
+{
+    char *dir = make_temp_dir();
+    write_in(dir, "s.yaml",
+             "version: 1\nperiods: [{id: q1, hours: 10}]\naccelerators: [{id: H100}]\n"
+             "providers: [{id: p}]\nregions: [{id: r, provider: p, geo: us}]\n"
+             "offerings:\n  - {id: spot, region: r, accelerator: H100, pricing: spot, price: 1, "
+             "capacity: 1000}\n  - {id: res, region: r, accelerator: H100, pricing: reserved, "
+             "price: 2, capacity: 1000}\n"
+             "workloads:\n  - {id: w, demand: 100, penalty: 5, max_spot_share: 0.2, "
+             "throughput: {H100: 1}}\n");
+    write_in(dir, "over.csv", "period,workload,offering,accelerators\nq1,w,spot,50\nq1,w,res,50\n");
+    write_in(dir, "within.csv",
+             "period,workload,offering,accelerators\nq1,w,spot,20\nq1,w,res,80\n");
+    write_in(dir, "none.csv", "period,workload,offering,accelerators\n");
+    const char *names[] = {"over.csv", "within.csv", "none.csv"};
+    for (int i = 0; i < 3; i++) {
+        char args[8192], *output = NULL;
+        snprintf(args, sizeof args,
+                 "simulate '%s/s.yaml' --plan '%s/%s' --samples 100 --backend cpu --no-plots "
+                 "--quiet",
+                 dir, dir, names[i]);
+        int code = cap_test_run(args, &output, NULL, 0);
+        cr_assert_eq(code, 0, "exit %d: %s", code, output ? output : "");
+        if (i == 0)
+            cr_assert_not_null(strstr(output, "workload 'w' in q1: the plan takes 50 H100e from "
+                                              "spot offerings, its cap is 20"),
+                               "%s", output);
+        else if (i == 1)
+            cr_assert_null(strstr(output, "warning"), "%s", output);
+        else /* a header and no rows: said, not simulated silently as 100% shortfall */
+            cr_assert_not_null(strstr(output, "the plan holds no accelerators"), "%s", output);
+        free(output);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 /* A plan over the scenario's limits is simulated as written, with a warning naming each
  * limit. teach-power.yaml: oracle-abilene-demo-gb200 sells 2880 GB200 (1.8 kW each) in a
  * 2.0 MW envelope in 2026Q1; 4000 of them exceed both (4000 * 1.8 kW = 7.2 MW). 100 of
