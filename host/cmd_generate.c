@@ -105,6 +105,15 @@ int cap_cmd_generate(int argc, char **argv)
         fputs(generate_usage, stderr);
         return 2;
     }
+    /* The loader's plan-entry limit, checked before minutes of generating what it refuses. */
+    double cells = (double)g.workloads * g.offerings * g.periods;
+    if (cells > (double)(1 << 27)) {
+        fprintf(stderr,
+                "capplan generate: %d workloads x %d offerings x %d periods = %.0f plan "
+                "entries, more than a scenario may have (2^27 = 134217728)\n",
+                g.workloads, g.offerings, g.periods, cells);
+        return 2;
+    }
     cap_diag diag;
     cap_diag_init(&diag);
     cap_scenario *s = NULL;

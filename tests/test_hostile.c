@@ -868,13 +868,16 @@ Test(hostile, model_numbers_that_overflow)
 }
 
 /* generate writes only scenarios the loader takes back: over its workload limit the option
- * is refused, and sizes that together make too many YAML nodes exit 2, writing nothing. */
+ * is refused, sizes past 2^27 plan entries are refused before anything is generated
+ * (2048 x 100 x 1000 = 204,800,000), and sizes that together make too many YAML nodes exit
+ * 2; none writes anything. */
 Test(hostile, generate_stays_within_what_loads)
 {
     char *dir = make_temp_dir();
-    const char *sizes[] = {"--workloads 2049", "--workloads 2048 --periods 1000 --offerings 100"};
-    const char *said[] = {"[1, 2048]", "too large to load"};
-    for (int i = 0; i < 2; i++) {
+    const char *sizes[] = {"--workloads 2049", "--workloads 2048 --periods 1000 --offerings 100",
+                           "--workloads 2048 --periods 1000 --offerings 60"};
+    const char *said[] = {"[1, 2048]", "204800000 plan entries", "too large to load"};
+    for (int i = 0; i < 3; i++) {
         char args[8192], *output = NULL, out[4200];
         snprintf(out, sizeof out, "%s/g.yaml", dir);
         snprintf(args, sizeof args, "generate %s --out '%s'", sizes[i], out);
