@@ -737,6 +737,17 @@ Test(hand, integer_node_limit_before_any_plan)
 
 /* ---- (12) max_served under a budget ----------------------------------------------------- */
 
+/* The market of the max_served tests below, up to the budget. */
+#define MAX_SERVED_MARKET                                                                          \
+    "accelerators:\n  - {id: H100}\nproviders:\n  - {id: a}\nregions:\n"                           \
+    "  - {id: ra, provider: a, geo: us}\nofferings:\n"                                             \
+    "  - {id: cheap, region: ra, accelerator: H100, pricing: reserved, price: 1.00, "              \
+    "capacity: 50}\n"                                                                              \
+    "  - {id: dear, region: ra, accelerator: H100, pricing: on_demand, price: 2.00, "              \
+    "capacity: 1000}\n"                                                                            \
+    "workloads:\n  - {id: w, kind: inference, demand: 100, throughput: {H100: 1.0}, "              \
+    "penalty: 0}\nobjective: max_served\n"
+
 /* objective max_served: minimise unmet H100e-hours, then cost, with cost <= budget.
  * Demand 100 H100e; cheap 1.00 per H100e (capacity 50), dear 2.00 per H100e (ample).
  * The workload's penalty is 0 so that the budget row (capacity + penalty + top-ups) holds
@@ -746,23 +757,7 @@ Test(hand, integer_node_limit_before_any_plan)
  * whole budget 130,000 USD. (Any other spend serves less per dollar.) */
 Test(hand, max_served_budget_binds)
 {
-    solved r = solve_yaml(HEAD_ONE_PERIOD "accelerators:\n"
-                                          "  - {id: H100}\n"
-                                          "providers:\n"
-                                          "  - {id: a}\n"
-                                          "regions:\n"
-                                          "  - {id: ra, provider: a, geo: us}\n"
-                                          "offerings:\n"
-                                          "  - {id: cheap, region: ra, accelerator: H100, "
-                                          "pricing: reserved, price: 1.00, capacity: 50}\n"
-                                          "  - {id: dear, region: ra, accelerator: H100, "
-                                          "pricing: on_demand, price: 2.00, capacity: 1000}\n"
-                                          "workloads:\n"
-                                          "  - {id: w, kind: inference, demand: 100, "
-                                          "throughput: {H100: 1.0}, penalty: 0}\n"
-                                          "objective: max_served\n"
-                                          "budget: 130000\n",
-                          false);
+    solved r = solve_yaml(HEAD_ONE_PERIOD MAX_SERVED_MARKET "budget: 130000\n", false);
     assert_optimal(&r, 130000.0);
     assert_near(r.plan->unmet_h100e_hours, 10000.0, "unmet_h100e_hours");
     assert_near(unmet_of(&r, 0, "w"), 10.0, "unmet[w]");
@@ -777,25 +772,7 @@ Test(hand, max_served_budget_binds)
  * 0 USD: buy nothing). */
 Test(hand, max_served_export_is_the_first_stage)
 {
-    cap_scenario *s = cap_test_scenario(HEAD_ONE_PERIOD "accelerators:\n"
-                                                        "  - {id: H100}\n"
-                                                        "providers:\n"
-                                                        "  - {id: a}\n"
-                                                        "regions:\n"
-                                                        "  - {id: ra, provider: a, geo: us}\n"
-                                                        "offerings:\n"
-                                                        "  - {id: cheap, region: ra, "
-                                                        "accelerator: H100, pricing: reserved, "
-                                                        "price: 1.00, capacity: 50}\n"
-                                                        "  - {id: dear, region: ra, "
-                                                        "accelerator: H100, pricing: on_demand, "
-                                                        "price: 2.00, capacity: 1000}\n"
-                                                        "workloads:\n"
-                                                        "  - {id: w, kind: inference, "
-                                                        "demand: 100, throughput: {H100: 1.0}, "
-                                                        "penalty: 0}\n"
-                                                        "objective: max_served\n"
-                                                        "budget: 130000\n");
+    cap_scenario *s = cap_test_scenario(HEAD_ONE_PERIOD MAX_SERVED_MARKET "budget: 130000\n");
     char path[] = "/tmp/capplan-export-XXXXXX.lp";
     int fd = mkstemps(path, 3);
     cr_assert(fd >= 0);
@@ -824,23 +801,7 @@ Test(hand, max_served_export_is_the_first_stage)
  * 50 * 1000 * 1.00 + 50 * 1000 * 2.00 = 150,000 USD, not the budget. */
 Test(hand, max_served_then_cost)
 {
-    solved r = solve_yaml(HEAD_ONE_PERIOD "accelerators:\n"
-                                          "  - {id: H100}\n"
-                                          "providers:\n"
-                                          "  - {id: a}\n"
-                                          "regions:\n"
-                                          "  - {id: ra, provider: a, geo: us}\n"
-                                          "offerings:\n"
-                                          "  - {id: cheap, region: ra, accelerator: H100, "
-                                          "pricing: reserved, price: 1.00, capacity: 50}\n"
-                                          "  - {id: dear, region: ra, accelerator: H100, "
-                                          "pricing: on_demand, price: 2.00, capacity: 1000}\n"
-                                          "workloads:\n"
-                                          "  - {id: w, kind: inference, demand: 100, "
-                                          "throughput: {H100: 1.0}, penalty: 0}\n"
-                                          "objective: max_served\n"
-                                          "budget: 1000000\n",
-                          false);
+    solved r = solve_yaml(HEAD_ONE_PERIOD MAX_SERVED_MARKET "budget: 1000000\n", false);
     assert_optimal(&r, 150000.0);
     assert_near(r.plan->unmet_h100e_hours, 0.0, "unmet_h100e_hours");
     assert_x(&r, 0, "w", "cheap", 50.0);
