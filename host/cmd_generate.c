@@ -107,11 +107,11 @@ int cap_cmd_generate(int argc, char **argv)
     }
     /* The loader's plan-entry limit, checked before minutes of generating what it refuses. */
     double cells = (double)g.workloads * g.offerings * g.periods;
-    if (cells > (double)(1 << 27)) {
+    if (cells > (double)CAP_MAX_PLAN_CELLS) {
         fprintf(stderr,
                 "capplan generate: %d workloads x %d offerings x %d periods = %.0f plan "
-                "entries, more than a scenario may have (2^27 = 134217728)\n",
-                g.workloads, g.offerings, g.periods, cells);
+                "entries, more than a scenario may have (2^27 = %llu)\n",
+                g.workloads, g.offerings, g.periods, cells, (unsigned long long)CAP_MAX_PLAN_CELLS);
         return 2;
     }
     cap_diag diag;

@@ -424,29 +424,31 @@ int cap_cmd_validate(int argc, char **argv)
         "usage: capplan validate [--] SCENARIO...\n"
         "Check each scenario completely; print every problem as FILE:LINE:COL: message.\n"
         "Exit codes: 0 all valid, 2 any invalid.\n";
-    int files_from = argc; /* after "--" every argument is a file */
-    for (int i = 1; i < argc && i < files_from; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            files_from = i + 1;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+    /* The files, gathered at the front of argv; after "--" every argument is one. */
+    int files = 0;
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        bool option = options && argv[i][0] == '-' && argv[i][1] != '\0';
+        if (option && strcmp(argv[i], "--") == 0) {
+            options = false;
+        } else if (option && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
             fputs(usage, stdout);
             return 0;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+        } else if (option) {
             fprintf(stderr,
                     "capplan validate: unknown option '%s' (it takes scenario files only)\n\n%s",
                     argv[i], usage);
             return 2;
+        } else {
+            argv[files++] = argv[i];
         }
     }
-    int dashes = files_from < argc || (argc > 1 && strcmp(argv[argc - 1], "--") == 0);
-    if (argc - 1 - dashes < 1) {
+    if (files == 0) {
         fputs(usage, stderr);
         return 2;
     }
     int worst = 0;
-    for (int i = 1; i < argc; i++) {
-        if (i == files_from - 1 && dashes)
-            continue; /* the "--" itself */
+    for (int i = 0; i < files; i++) {
         int code = 0;
         cap_scenario *scenario = load_or_report(argv[i], &code);
         if (scenario) {

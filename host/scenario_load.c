@@ -17,7 +17,7 @@
  *     Monte Carlo's demand paths into 0, inf or NaN);
  *   - at most MAX_WORKLOADS workloads (the correlation matrix is W x W, and checking it
  *     costs W^3), at most MAX_VALUES per-period and per-workload values in all, and at
- *     most MAX_PLAN_CELLS periods x workloads x offerings (the dense plan);
+ *     most CAP_MAX_PLAN_CELLS periods x workloads x offerings (the dense plan);
  *   - every number is 0 or between 1e-12 and 1e15 in magnitude (yaml_node.h), so that
  *     the model GLPK sees stays finite.
  * Numbers are read in the C locale whatever the program's locale is.
@@ -35,13 +35,12 @@
 #include "yaml_include.h"
 #include "yaml_node.h"
 
-#define MAX_WORKLOADS  2048
-#define MAX_VALUES     ((uint64_t)1 << 25) /* 256 MiB of doubles */
-#define MAX_PLAN_CELLS ((uint64_t)1 << 27) /* periods x workloads x offerings: 1 GiB of x */
-#define MAX_SIGMA      10.0
-#define MAX_SAMPLES    1e12
-#define MAX_UNIT       1e9
-#define PSD_TOLERANCE  1e-9
+#define MAX_WORKLOADS 2048
+#define MAX_VALUES    ((uint64_t)1 << 25) /* 256 MiB of doubles */
+#define MAX_SIGMA     10.0
+#define MAX_SAMPLES   1e12
+#define MAX_UNIT      1e9
+#define PSD_TOLERANCE 1e-9
 
 typedef struct {
     yl_ctx *ctx;
@@ -634,11 +633,11 @@ static bool check_size(builder *b)
      * the Monte Carlo's copy of it. Beyond this the solve would run out of memory or
      * never finish. */
     uint64_t cells = periods * workloads * offerings;
-    if (cells > MAX_PLAN_CELLS) {
+    if (cells > CAP_MAX_PLAN_CELLS) {
         yl_error(b->ctx, yl_root(b->merged->top),
                  "scenario too large: %" PRIu64 " periods x %" PRIu64 " workloads x %" PRIu64
                  " offerings = %" PRIu64 " plan entries (at most %" PRIu64 ")",
-                 periods, workloads, offerings, cells, MAX_PLAN_CELLS);
+                 periods, workloads, offerings, cells, CAP_MAX_PLAN_CELLS);
         return false;
     }
     uint64_t values = periods * (2 * offerings + regions + workloads) +

@@ -19,6 +19,11 @@
  * readers (and jansson) hold as a signed 64-bit number. */
 #define CAP_SEED_MAX ((uint64_t)INT64_MAX)
 
+/* At most this many periods x workloads x offerings: a plan is dense over them (the model's
+ * columns, cap_plan.x, the Monte Carlo's copy), 1 GiB of x. The loader refuses more, and
+ * generate does not make more. */
+#define CAP_MAX_PLAN_CELLS ((uint64_t)1 << 27)
+
 typedef enum { CAP_PRICING_RESERVED = 0, CAP_PRICING_ON_DEMAND, CAP_PRICING_SPOT } cap_pricing;
 typedef enum { CAP_OBJECTIVE_MIN_COST = 0, CAP_OBJECTIVE_MAX_SERVED } cap_objective;
 

@@ -76,6 +76,16 @@ static cap_mc_result *run_ok(const problem *pb, const cap_mc_options *o)
     return r;
 }
 
+/* The GPU tests skip, with the reason, where there is no device. */
+#define SKIP_WITHOUT_CUDA()                                                                        \
+    do {                                                                                           \
+        if (cap_mc_cuda_device_count() == 0) {                                                     \
+            cr_skip_test("no CUDA device: %s", cap_mc_cuda_compiled() ? "no GPU or driver found"   \
+                                                                      : "built without CUDA");     \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 static cap_mc_options cpu_options(int64_t samples)
 {
     cap_mc_options o;
@@ -646,11 +656,7 @@ Test(mc, binned_exact_quantiles_match_a_sort)
  * holds other costs too, which the device counts apart). */
 Test(mc, cuda_cost_quantiles_match_the_host)
 {
-    if (cap_mc_cuda_device_count() == 0) {
-        cr_skip_test("no CUDA device: %s",
-                     cap_mc_cuda_compiled() ? "no GPU or driver found" : "built without CUDA");
-        return;
-    }
+    SKIP_WITHOUT_CUDA();
     const int64_t sizes[] = {1, 7, 4097, 100003, 3 * 1048576 + 17};
     uint64_t state = 777;
     for (int kind = 0; kind < 5; kind++)
@@ -842,11 +848,7 @@ Test(mc, path_driver_matches_lane_driver)
 
 Test(mc, cuda_matches_cpu)
 {
-    if (cap_mc_cuda_device_count() == 0) {
-        cr_skip_test("no CUDA device: %s",
-                     cap_mc_cuda_compiled() ? "no GPU or driver found" : "built without CUDA");
-        return;
-    }
+    SKIP_WITHOUT_CUDA();
     problem pb;
     mixed_problem(&pb);
     const double scales[2] = {1.0, 1.2};
@@ -911,11 +913,7 @@ Test(mc, cuda_matches_cpu)
  * declines it. Either way nothing differs from the CPU. */
 Test(mc, cuda_wide_model_takes_the_chunk_layout)
 {
-    if (cap_mc_cuda_device_count() == 0) {
-        cr_skip_test("no CUDA device: %s",
-                     cap_mc_cuda_compiled() ? "no GPU or driver found" : "built without CUDA");
-        return;
-    }
+    SKIP_WITHOUT_CUDA();
     big_problem b;
     big_problem_make(&b, 2, 24000, 3, 2, 77, false, true);
     cap_mc_options o = cpu_options(4096 + 19);

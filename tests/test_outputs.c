@@ -604,16 +604,23 @@ Test(outputs, rerun_removes_what_it_did_not_write)
     sandbox_close(&box);
 }
 
+/* write_scenario's scenario with workload `workload`, simulated over the demand scales
+ * `scales` into box/work/out (no plots); asserts it exits 0. */
+static void simulate_sweep(const sandbox *box, const char *workload, char *scales)
+{
+    write_scenario(box->work, "s.yaml", "s", workload);
+    char *args[] = {"capplan", "simulate", "s.yaml",     "--samples", "4096", "--demand-scale",
+                    scales,    "--quiet",  "--no-plots", "--out",     "out",  NULL};
+    cr_assert_eq(run_to_end(box->work, box->log, args), 0);
+}
+
 /* --demand-scale 0.1:1.3:0.3 reaches 1 (0.1 + 3 * 0.3 is 0.9999999999999999 in binary):
  * mc.json's headline statistics are the 1.0 run's, and every scale is the decimal written. */
 Test(outputs, demand_sweep_scales_are_the_values_written)
 {
     sandbox box;
     sandbox_open(&box);
-    write_scenario(box.work, "s.yaml", "s", "w");
-    char *args[] = {"capplan",     "simulate", "s.yaml",     "--samples", "4096", "--demand-scale",
-                    "0.1:1.3:0.3", "--quiet",  "--no-plots", "--out",     "out",  NULL};
-    cr_assert_eq(run_to_end(box.work, box.log, args), 0);
+    simulate_sweep(&box, "w", "0.1:1.3:0.3");
     char path[400];
     snprintf(path, sizeof path, "%s/out/mc.json", box.work);
     json_error_t error;
@@ -651,10 +658,7 @@ Test(outputs, simulate_tables_quote_ids)
 {
     sandbox box;
     sandbox_open(&box);
-    write_scenario(box.work, "s.yaml", "s", "'inf,er'");
-    char *args[] = {"capplan",     "simulate", "s.yaml",     "--samples", "4096", "--demand-scale",
-                    "0.9:1.1:0.1", "--quiet",  "--no-plots", "--out",     "out",  NULL};
-    cr_assert_eq(run_to_end(box.work, box.log, args), 0);
+    simulate_sweep(&box, "'inf,er'", "0.9:1.1:0.1");
     char out[400];
     snprintf(out, sizeof out, "%s/out", box.work);
     char *sweep = read_in(out, "sweep.csv");
